@@ -1,0 +1,99 @@
+"""govcompare: compare governance positions encoded as YAML principle sets against a corpus.
+
+The public API is imported lazily, so that ``govcompare validate`` does not pay for pandas and
+scikit-learn.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+_EXPORTS = {
+    "CorpusError": "govcompare.errors",
+    "Dimension": "govcompare.models",
+    "DimensionSet": "govcompare.models",
+    "Document": "govcompare.models",
+    "EvaluationError": "govcompare.errors",
+    "Framework": "govcompare.models",
+    "FrameworkError": "govcompare.errors",
+    "FrameworkSet": "govcompare.frameworks",
+    "GovCompareError": "govcompare.errors",
+    "InputRecord": "govcompare.models",
+    "MappingError": "govcompare.errors",
+    "Passage": "govcompare.models",
+    "Principle": "govcompare.models",
+    "ReportError": "govcompare.errors",
+    "Segmenter": "govcompare.passages",
+    "Silence": "govcompare.models",
+    "Source": "govcompare.models",
+    "SourceRef": "govcompare.models",
+    "load_frameworks": "govcompare.frameworks",
+    "parse_dimensions": "govcompare.frameworks",
+    "parse_framework": "govcompare.frameworks",
+    "split_passages": "govcompare.passages",
+}
+
+__all__ = [
+    "CorpusError",
+    "Dimension",
+    "DimensionSet",
+    "Document",
+    "EvaluationError",
+    "Framework",
+    "FrameworkError",
+    "FrameworkSet",
+    "GovCompareError",
+    "InputRecord",
+    "MappingError",
+    "Passage",
+    "Principle",
+    "ReportError",
+    "Segmenter",
+    "Silence",
+    "Source",
+    "SourceRef",
+    "load_frameworks",
+    "parse_dimensions",
+    "parse_framework",
+    "split_passages",
+]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(_EXPORTS[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'govcompare' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])
+
+
+if TYPE_CHECKING:
+    from govcompare.errors import (
+        CorpusError,
+        EvaluationError,
+        FrameworkError,
+        GovCompareError,
+        MappingError,
+        ReportError,
+    )
+    from govcompare.frameworks import FrameworkSet, load_frameworks, parse_dimensions, parse_framework
+    from govcompare.models import (
+        Dimension,
+        DimensionSet,
+        Document,
+        Framework,
+        InputRecord,
+        Passage,
+        Principle,
+        Silence,
+        Source,
+        SourceRef,
+    )
+    from govcompare.passages import Segmenter, split_passages

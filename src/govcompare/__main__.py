@@ -1,0 +1,3 @@
+from govcompare.cli import main
+
+main()

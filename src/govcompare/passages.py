@@ -1,0 +1,145 @@
+"""Documents -> passages: paragraph-based spans of the normalised text, with exact offsets.
+
+A passage is one or more whole paragraphs, or part of a long paragraph cut at sentence boundaries.
+Sizes: paragraphs under ``min_chars`` are merged with the next one (headings and one-line answers carry
+little signal alone), paragraphs over ``max_chars`` are cut into runs of sentences of about
+``target_chars``. The defaults (merge under 200, cut over 1,200 into about 700 characters: two to five
+sentences of official prose) keep a passage to roughly one claim, which is what a principle is compared
+with, while giving TF-IDF enough words to work with.
+
+Invariant: ``document.text[p.start:p.end] == p.text`` and the passages of a document cover every
+non-blank character exactly once, in order.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from govcompare.errors import CorpusError
+from govcompare.models import Document, Passage
+
+__all__ = ["Segmenter", "sentence_spans", "split_passages"]
+
+_PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n\s*")
+# A sentence ends at . ! ? (or their CJK forms), optionally followed by closing quotes or brackets.
+_SENTENCE_END = re.compile(r"[.!?]+[\"'”’)\]]*\s+|[。！？；]+[”’」』)）]*\s*")
+_ABBREVIATIONS = frozenset(
+    "mr mrs ms dr prof st no vs etc e.g i.e u.s u.k u.n e.u jan feb mar apr jun jul aug sep sept oct nov dec "
+    "inc ltd co corp gov sen rep art sec fig p pp vol cf al approx".split()
+)
+
+
+def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
+    """Sentence spans in ``text[start:end]`` that tile it exactly (trailing spaces stay with a sentence)."""
+    end = len(text) if end is None else end
+    spans, begin = [], start
+    for match in _SENTENCE_END.finditer(text, start, end):
+        stop = match.end()
+        if stop >= end:
+            break
+        word = re.search(r"([\w.]+)[.!?]*$", text[begin : match.start() + 1])
+        token = word.group(1).lower().rstrip(".") if word else ""
+        if match.group().startswith(".") and (token in _ABBREVIATIONS or len(token) == 1):
+            continue  # "U.S. policy", "Mr. Sullivan", "A. Introduction"
+        nxt = text[stop : stop + 1]
+        if nxt and nxt.islower():
+            continue  # "e.g. the", "approx. two"
+        spans.append((begin, stop))
+        begin = stop
+    if begin < end:
+        spans.append((begin, end))
+    return spans
+
+
+@dataclass(frozen=True, slots=True)
+class Segmenter:
+    """Cuts documents into passages; see the module docstring for the sizes."""
+
+    min_chars: int = 200
+    target_chars: int = 700
+    max_chars: int = 1200
+    max_passages: int = 50_000
+
+    def __post_init__(self) -> None:
+        if not 0 < self.min_chars <= self.target_chars <= self.max_chars:
+            raise CorpusError(
+                f"passage sizes must satisfy 0 < min ({self.min_chars}) <= target ({self.target_chars}) "
+                f"<= max ({self.max_chars})"
+            )
+
+    def spans(self, text: str) -> list[tuple[int, int]]:
+        """Passage spans of one normalised text."""
+        paragraphs = list(_paragraph_spans(text))
+        merged: list[tuple[int, int]] = []
+        for start, end in paragraphs:
+            if merged and merged[-1][1] - merged[-1][0] < self.min_chars:
+                merged[-1] = (merged[-1][0], end)  # a short paragraph joins the next one
+            else:
+                merged.append((start, end))
+        if len(merged) > 1 and merged[-1][1] - merged[-1][0] < self.min_chars:
+            last = merged.pop()
+            merged[-1] = (merged[-1][0], last[1])  # a short tail joins the paragraph before it
+        out: list[tuple[int, int]] = []
+        for start, end in merged:
+            if end - start <= self.max_chars:
+                out.append((start, end))
+            else:
+                out.extend(self._cut(text, start, end))
+        return out
+
+    def _cut(self, text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
+        pieces: list[tuple[int, int]] = []
+        for s, e in sentence_spans(text, start, end):
+            while e - s > self.max_chars:  # one overlong sentence: cut at a space near the limit
+                cut = text.rfind(" ", s + self.target_chars // 2, s + self.max_chars)
+                cut = cut + 1 if cut > s else s + self.max_chars
+                pieces.append((s, cut))
+                s = cut
+            pieces.append((s, e))
+        chunk_start, chunk_end = pieces[0]
+        for s, e in pieces[1:]:
+            if e - chunk_start > self.target_chars and chunk_end - chunk_start >= self.min_chars:
+                yield _strip(text, chunk_start, chunk_end)
+                chunk_start = s
+            chunk_end = e
+        yield _strip(text, chunk_start, chunk_end)
+
+    def split(self, document: Document) -> list[Passage]:
+        """The passages of one document, numbered from 1."""
+        spans = self.spans(document.text)
+        if len(spans) > self.max_passages:
+            raise CorpusError(
+                f"{document.path}: {len(spans):,} passages, over the limit of {self.max_passages:,} "
+                "per document (--max-passages)"
+            )
+        return [Passage(document.id, i, s, e, document.text[s:e]) for i, (s, e) in enumerate(spans, start=1)]
+
+
+def _strip(text: str, start: int, end: int) -> tuple[int, int]:
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end
+
+
+def _paragraph_spans(text: str) -> Iterator[tuple[int, int]]:
+    pos = 0
+    for match in _PARAGRAPH_BREAK.finditer(text):
+        if match.start() > pos:
+            yield _trimmed(text, pos, match.start())
+        pos = match.end()
+    if text[pos:].strip():
+        yield _trimmed(text, pos, len(text))
+
+
+def _trimmed(text: str, start: int, end: int) -> tuple[int, int]:
+    while start < end and text[start].isspace():
+        start += 1
+    return _strip(text, start, end)
+
+
+def split_passages(documents: Iterable[Document], segmenter: Segmenter | None = None) -> list[Passage]:
+    """All passages of ``documents``, in document order."""
+    segmenter = segmenter or Segmenter()
+    return [p for doc in documents for p in segmenter.split(doc)]

@@ -1,0 +1,170 @@
+"""Safe YAML: values with the line and column of every node, and limits against hostile files.
+
+PyYAML composes the node graph (no Python object is ever constructed from a tag); we build plain values
+ourselves so that we can refuse custom tags and duplicate keys, bound alias expansion ("billion laughs")
+and nesting depth, and remember where each value stood.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from govcompare.errors import Problem
+
+__all__ = ["Located", "YamlLimits", "parse_yaml"]
+
+Path_ = tuple[str | int, ...]
+
+_STANDARD_TAGS = {
+    "tag:yaml.org,2002:str",
+    "tag:yaml.org,2002:int",
+    "tag:yaml.org,2002:float",
+    "tag:yaml.org,2002:bool",
+    "tag:yaml.org,2002:null",
+    "tag:yaml.org,2002:timestamp",
+    "tag:yaml.org,2002:seq",
+    "tag:yaml.org,2002:map",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class YamlLimits:
+    """Bounds on what a YAML file may cost to read."""
+
+    max_bytes: int = 1_000_000
+    max_nodes: int = 100_000
+    max_depth: int = 40
+
+
+@dataclass(slots=True)
+class Located:
+    """A parsed YAML document and the (line, column) of each value, keyed by its path."""
+
+    value: Any
+    positions: dict[Path_, tuple[int, int]] = field(default_factory=dict)
+
+    def position(self, path: Path_) -> tuple[int, int]:
+        """The position of ``path`` or of its nearest ancestor that exists."""
+        for cut in range(len(path), -1, -1):
+            found = self.positions.get(path[:cut])
+            if found is not None:
+                return found
+        return (1, 1)
+
+
+class _Fail(Exception):
+    def __init__(self, line: int, column: int, message: str) -> None:
+        super().__init__(message)
+        self.line, self.column, self.message = line, column, message
+
+
+def _decode(data: bytes, source: str) -> str:
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise _Fail(
+            line, column, f"byte 0x{data[exc.start]:02x} is not UTF-8: save the file as UTF-8"
+        ) from None
+
+
+class _Builder:
+    def __init__(self, limits: YamlLimits) -> None:
+        self.limits = limits
+        self.nodes = 0
+        self.positions: dict[Path_, tuple[int, int]] = {}
+        self._scalars = yaml.SafeLoader("")  # constructs standard scalars only
+
+    def build(self, node: yaml.Node, path: Path_, depth: int) -> Any:
+        self.nodes += 1
+        line, column = node.start_mark.line + 1, node.start_mark.column + 1
+        if self.nodes > self.limits.max_nodes:
+            raise _Fail(
+                line,
+                column,
+                f"more than {self.limits.max_nodes:,} values (an alias bomb?): "
+                "write the values out instead of repeating aliases",
+            )
+        if depth > self.limits.max_depth:
+            raise _Fail(line, column, f"nested deeper than {self.limits.max_depth} levels")
+        self.positions.setdefault(path, (line, column))
+        if node.tag not in _STANDARD_TAGS:
+            raise _Fail(line, column, f"tag {node.tag!r} is not allowed: remove it")
+        if isinstance(node, yaml.MappingNode):
+            result: dict[Any, Any] = {}
+            for key_node, value_node in node.value:
+                if not isinstance(key_node, yaml.ScalarNode):
+                    raise _Fail(
+                        key_node.start_mark.line + 1,
+                        key_node.start_mark.column + 1,
+                        "a key must be a plain value",
+                    )
+                key = self._scalars.construct_object(key_node)
+                if key == "<<" or key_node.tag == "tag:yaml.org,2002:merge":
+                    raise _Fail(
+                        key_node.start_mark.line + 1,
+                        key_node.start_mark.column + 1,
+                        "merge keys (<<) are not supported: write the keys out",
+                    )
+                if key in result:
+                    raise _Fail(
+                        key_node.start_mark.line + 1,
+                        key_node.start_mark.column + 1,
+                        f"duplicate key {key!r}: keep one",
+                    )
+                key_path = (*path, str(key))
+                self.positions[key_path] = (
+                    value_node.start_mark.line + 1,
+                    value_node.start_mark.column + 1,
+                )
+                result[key] = self.build(value_node, key_path, depth + 1)
+            return result
+        if isinstance(node, yaml.SequenceNode):
+            return [self.build(item, (*path, i), depth + 1) for i, item in enumerate(node.value)]
+        return self._scalars.construct_object(node)
+
+
+def parse_yaml(data: bytes | str, *, source: str, limits: YamlLimits | None = None) -> Located:
+    """Parse one YAML document safely; raise a list of one Problem on any failure.
+
+    Raises ``ValueError`` carrying a :class:`~govcompare.errors.Problem` as its only argument.
+    """
+    limits = limits or YamlLimits()
+    size = len(data.encode("utf-8")) if isinstance(data, str) else len(data)
+    try:
+        if size > limits.max_bytes:
+            raise _Fail(1, 1, f"file is {size:,} bytes, over the {limits.max_bytes:,}-byte limit for YAML")
+        text = data if isinstance(data, str) else _decode(data, source)
+        if not text.strip() or all(not ln.strip() or ln.lstrip().startswith("#") for ln in text.splitlines()):
+            raise _Fail(1, 1, "file is empty")
+        try:
+            loader = yaml.SafeLoader(text)
+            try:
+                root = loader.get_single_node()
+            finally:
+                loader.dispose()
+        except yaml.MarkedYAMLError as exc:
+            mark = exc.problem_mark or exc.context_mark
+            line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+            what = exc.problem or exc.context or "invalid YAML"
+            raise _Fail(line, column, f"invalid YAML: {what}") from None
+        except yaml.YAMLError as exc:
+            raise _Fail(1, 1, f"invalid YAML: {exc}") from None
+        except RecursionError:
+            raise _Fail(1, 1, "nested too deeply to read") from None
+        if root is None:
+            raise _Fail(1, 1, "file is empty")
+        builder = _Builder(limits)
+        try:
+            value = builder.build(root, (), 0)
+        except RecursionError:
+            raise _Fail(1, 1, "nested too deeply to read") from None
+        return Located(value, builder.positions)
+    except _Fail as fail:
+        raise ValueError(Problem(source, fail.line, fail.column, "", fail.message)) from None
