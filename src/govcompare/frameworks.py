@@ -124,8 +124,8 @@ def _problems_from(
     problems = []
     for err in exc.errors():
         loc = tuple(err["loc"])
-        line, column = located.position(loc)
         kind = err["type"]
+        line, column = located.key_positions.get(loc) or located.position(loc)
         if kind == "extra_forbidden":
             key = str(loc[-1])
             message = f"unknown key {key!r}{_did_you_mean(key, _allowed_keys(model, loc))}"

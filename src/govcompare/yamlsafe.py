@@ -45,6 +45,7 @@ class Located:
 
     value: Any
     positions: dict[Path_, tuple[int, int]] = field(default_factory=dict)
+    key_positions: dict[Path_, tuple[int, int]] = field(default_factory=dict)
 
     def position(self, path: Path_) -> tuple[int, int]:
         """The position of ``path`` or of its nearest ancestor that exists."""
@@ -79,6 +80,7 @@ class _Builder:
         self.limits = limits
         self.nodes = 0
         self.positions: dict[Path_, tuple[int, int]] = {}
+        self.key_positions: dict[Path_, tuple[int, int]] = {}
         self._scalars = yaml.SafeLoader("")  # constructs standard scalars only
 
     def build(self, node: yaml.Node, path: Path_, depth: int) -> Any:
@@ -119,6 +121,10 @@ class _Builder:
                         f"duplicate key {key!r}: keep one",
                     )
                 key_path = (*path, str(key))
+                self.key_positions[key_path] = (
+                    key_node.start_mark.line + 1,
+                    key_node.start_mark.column + 1,
+                )
                 self.positions[key_path] = (
                     value_node.start_mark.line + 1,
                     value_node.start_mark.column + 1,
@@ -165,6 +171,6 @@ def parse_yaml(data: bytes | str, *, source: str, limits: YamlLimits | None = No
             value = builder.build(root, (), 0)
         except RecursionError:
             raise _Fail(1, 1, "nested too deeply to read") from None
-        return Located(value, builder.positions)
+        return Located(value, builder.positions, builder.key_positions)
     except _Fail as fail:
         raise ValueError(Problem(source, fail.line, fail.column, "", fail.message)) from None

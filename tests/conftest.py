@@ -1,0 +1,28 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT / "tests" / "data"
+SHARED = ROOT.parent / "shared"
+
+
+@pytest.fixture
+def root() -> Path:
+    return ROOT
+
+
+@pytest.fixture
+def shared_corpus() -> Path:
+    path = SHARED / "corpus"
+    if not path.is_dir():
+        pytest.skip("../shared/corpus is not next to this checkout")
+    return path
+
+
+@pytest.fixture(autouse=True)
+def _in_project_root(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Commands default to frameworks/ and seeds/ relative to the working folder."""
+    monkeypatch.chdir(ROOT)
