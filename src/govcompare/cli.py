@@ -20,7 +20,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-out = Console(highlight=False, soft_wrap=False)
+out = Console(highlight=False, soft_wrap=True)
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -29,6 +29,85 @@ FrameworksOpt = Annotated[
     list[Path] | None,
     typer.Option("--frameworks", "-f", help="Framework folder or files (default: frameworks/)."),
 ]
+
+
+CorpusArg = Annotated[list[Path], typer.Argument(help="Corpus folders or files.", show_default=False)]
+CorpusOpt = Annotated[
+    list[Path] | None, typer.Option("--corpus", "-c", help="Corpus folder or files (default: seeds/).")
+]
+TopKOpt = Annotated[int, typer.Option("--top-k", min=1, max=1000, help="Evidence passages per principle.")]
+MinScoreOpt = Annotated[
+    float | None,
+    typer.Option(
+        "--min-score", min=0.0, max=1.0, help="Evidence threshold (default: derived from chance scores)."
+    ),
+]
+StrictOpt = Annotated[
+    bool, typer.Option("--strict", help="Fail if any input file cannot be read, instead of skipping it.")
+]
+MaxFileOpt = Annotated[
+    float, typer.Option("--max-file-mb", min=0.001, help="Skip (or with --strict, refuse) larger files.")
+]
+MaxPagesOpt = Annotated[int, typer.Option("--max-pages", min=1, help="Page limit per PDF.")]
+MaxPassagesOpt = Annotated[int, typer.Option("--max-passages", min=1, help="Passage limit per document.")]
+
+
+def _settings(
+    *,
+    top_k: int = 5,
+    min_score: float | None = None,
+    strict: bool = False,
+    max_file_mb: float = 50.0,
+    max_pages: int = 2000,
+    max_passages: int = 50_000,
+) -> Any:
+    from dataclasses import replace
+
+    from govcompare.corpus import Limits
+    from govcompare.passages import Segmenter
+    from govcompare.pipeline import Settings
+
+    limits = replace(Limits(), max_file_bytes=int(max_file_mb * 1_000_000), max_pdf_pages=max_pages)
+    return Settings(
+        top_k=top_k,
+        min_score=min_score,
+        strict=strict,
+        limits=limits,
+        segmenter=Segmenter(max_passages=max_passages),
+    )
+
+
+def _progress() -> Any:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    return Progress(
+        TextColumn("reading"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    )
+
+
+def _run(frameworks: list[Path] | None, corpus: list[Path] | None, settings: Any) -> Any:
+    """Load and analyse, with a progress bar while reading a large corpus, and report skipped files."""
+    from govcompare.pipeline import run
+
+    with _progress() as bar:
+        task = bar.add_task("reading", total=None, visible=False)
+
+        def progress(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total, visible=total >= 50)
+
+        result = run(frameworks or [Path("frameworks")], corpus or [Path("seeds")], settings, progress)
+    _warn_skipped(result.corpus)
+    return result
+
+
+def _warn_skipped(corpus: Any) -> None:
+    for record in corpus.skipped():
+        sys.stderr.write(f"skipped: {record.path}: {record.status}: {record.reason}\n")
 
 
 def _fail(lines: list[str]) -> None:
@@ -153,6 +232,152 @@ def show(
         out.print(
             f"  [{s.id}] {escape(s.title)}, {escape(s.publisher)}, {s.date or 'n.d.'}: {escape(str(where))}"
         )
+
+
+@app.command()
+@handles_errors
+def ingest(
+    corpus: CorpusArg,
+    strict: StrictOpt = False,
+    max_file_mb: MaxFileOpt = 50.0,
+    max_pages: MaxPagesOpt = 2000,
+    max_passages: MaxPassagesOpt = 50_000,
+) -> None:
+    """Read a corpus: every file with its status, passages, date and actor, and a summary."""
+    from rich.table import Table
+
+    from govcompare.corpus import read_corpus
+    from govcompare.passages import split_passages
+
+    settings = _settings(
+        strict=strict, max_file_mb=max_file_mb, max_pages=max_pages, max_passages=max_passages
+    )
+    with _progress() as bar:
+        task = bar.add_task("reading", total=None, visible=False)
+        result = read_corpus(
+            corpus,
+            strict=strict,
+            limits=settings.limits,
+            progress=lambda done, total: bar.update(task, completed=done, total=total, visible=total >= 50),
+        )
+    counts: dict[str, int] = {}
+    for p in split_passages(result.documents, settings.segmenter):
+        counts[p.document] = counts.get(p.document, 0) + 1
+    documents = {d.id: d for d in result.documents}
+    table = Table(title=f"Corpus {result.root}", title_justify="left")
+    for column in ("file", "status", "passages", "date", "actor", "title / reason"):
+        table.add_column(column, justify="right" if column == "passages" else "left", overflow="fold")
+    for record in result.records:
+        doc = documents.get(record.document or "")
+        table.add_row(
+            record.path,
+            record.status,
+            str(counts.get(doc.id, 0)) if doc else "",
+            (doc.date or "") if doc else "",
+            (doc.actor or "") if doc else "",
+            doc.title if doc else (record.reason or ""),
+        )
+    out.print(table)
+    summary = ", ".join(f"{n} {status}" for status, n in result.summary().items() if n)
+    out.print(f"{len(result.records)} files: {summary}; {sum(counts.values())} passages")
+    _warn_skipped(result)
+
+
+@app.command()
+@handles_errors
+def evidence(
+    principle_id: Annotated[str, typer.Argument(metavar="PRINCIPLE_ID", help="A principle id.")],
+    corpus: CorpusOpt = None,
+    frameworks: FrameworksOpt = None,
+    top_k: TopKOpt = 5,
+    min_score: MinScoreOpt = None,
+    output_format: Annotated[str, typer.Option("--format", help="text, csv or json.")] = "text",
+) -> None:
+    """Show a principle's evidence: ranked verbatim quotes with citation, score and explanation."""
+    _check_choice("--format", output_format, ("text", "csv", "json"))
+    from govcompare.frameworks import load_frameworks
+
+    load_frameworks(frameworks or [Path("frameworks")]).principle(principle_id)  # fail fast on a bad id
+    result = _run(frameworks, corpus, _settings(top_k=top_k, min_score=min_score))
+    table = result.evidence
+    table = table[table.principle == principle_id]
+    if output_format != "text":
+        _emit(table, output_format)
+        return
+    from govcompare.render_terminal import print_evidence
+
+    fw, principle = result.frameworks.principle(principle_id)
+    print_evidence(out, fw, principle, table, result.emap.threshold)
+
+
+@app.command()
+@handles_errors
+def score(
+    corpus: CorpusArg,
+    passages: Annotated[bool, typer.Option("--passages", help="Label each passage instead.")] = False,
+    output_format: Annotated[str, typer.Option("--format", help="table, csv or json.")] = "table",
+    frameworks: FrameworksOpt = None,
+    min_score: MinScoreOpt = None,
+    strict: StrictOpt = False,
+) -> None:
+    """Score which framework each document (or passage) leans to, with bootstrap intervals."""
+    _check_choice("--format", output_format, ("table", "csv", "json"))
+    result = _run(frameworks, corpus, _settings(min_score=min_score, strict=strict))
+    table = result.passage_table if passages else result.documents
+    if output_format != "table":
+        _emit(table, output_format)
+        return
+    from govcompare.render_terminal import print_frame
+
+    shown = table.drop(columns=["text"]) if passages else table.drop(columns=["title"])
+    print_frame(out, shown, title="Passage attribution" if passages else "Document leaning")
+    ids = result.frameworks.ids
+    if len(ids) >= 2:
+        out.print(
+            f"leaning_index: -1 = all {ids[0]}, +1 = all {ids[1]}; 95% bootstrap interval over passages"
+        )
+
+
+@app.command()
+@handles_errors
+def evaluate(
+    gold: Annotated[Path, typer.Option("--gold", "-g", help="Gold-label CSV (passages or documents).")],
+    corpus: CorpusOpt = None,
+    frameworks: FrameworksOpt = None,
+    out_dir: Annotated[Path, typer.Option("--out", "-o", help="Folder for the evaluation files.")] = Path(
+        "reports/evaluation"
+    ),
+    min_score: MinScoreOpt = None,
+) -> None:
+    """Measure the mapping against gold labels: precision, recall, F1, confusion, intervals."""
+    from govcompare.errors import EvaluationError
+    from govcompare.evaluation import evaluate as run_evaluation
+    from govcompare.evaluation import parse_gold
+    from govcompare.render_terminal import print_evaluation
+    from govcompare.report.write import write_evaluation
+
+    try:
+        text = gold.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise EvaluationError(f"{gold}: cannot read the gold file ({exc}): give a UTF-8 CSV") from None
+    labels = parse_gold(text, source=str(gold))
+    result = _run(frameworks, corpus, _settings(min_score=min_score))
+    evaluation = run_evaluation(result, labels)
+    print_evaluation(out, evaluation)
+    written = write_evaluation(out_dir, evaluation)
+    out.print(f"wrote {written}")
+
+
+def _check_choice(option: str, value: str, choices: tuple[str, ...]) -> None:
+    if value not in choices:
+        raise typer.BadParameter(f"{value!r} is not one of {', '.join(choices)}", param_hint=option)
+
+
+def _emit(table: Any, output_format: str) -> None:
+    if output_format == "csv":
+        sys.stdout.write(table.to_csv(index=False, lineterminator="\n"))
+    else:
+        sys.stdout.write(table.to_json(orient="records", force_ascii=False, indent=2) + "\n")
 
 
 def main() -> None:

@@ -1,0 +1,1 @@
+"""Reports: context from an analysis, templates, and Markdown/HTML/PDF renderers."""
