@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -128,6 +129,18 @@ def handles_errors(command: Callable[P, R]) -> Callable[P, R]:
         except KeyboardInterrupt:
             sys.stderr.write("Interrupted: nothing was written.\n")
             raise typer.Exit(code=130) from None
+        except (typer.Exit, typer.Abort, typer.TyperException):
+            raise
+        except Exception as exc:
+            if os.environ.get("GOVCOMPARE_DEBUG"):
+                raise
+            _fail(
+                [
+                    f"internal error ({type(exc).__name__}: {exc}); this is a bug in govcompare: "
+                    "rerun with GOVCOMPARE_DEBUG=1 for the traceback and report it"
+                ]
+            )
+            raise typer.Exit(code=1) from None
 
     return wrapper
 
@@ -350,22 +363,98 @@ def evaluate(
     min_score: MinScoreOpt = None,
 ) -> None:
     """Measure the mapping against gold labels: precision, recall, F1, confusion, intervals."""
-    from govcompare.errors import EvaluationError
     from govcompare.evaluation import evaluate as run_evaluation
-    from govcompare.evaluation import parse_gold
     from govcompare.render_terminal import print_evaluation
     from govcompare.report.write import write_evaluation
 
-    try:
-        text = gold.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise EvaluationError(f"{gold}: cannot read the gold file ({exc}): give a UTF-8 CSV") from None
-    labels = parse_gold(text, source=str(gold))
+    labels = _read_gold(gold)
     result = _run(frameworks, corpus, _settings(min_score=min_score))
     evaluation = run_evaluation(result, labels)
     print_evaluation(out, evaluation)
     written = write_evaluation(out_dir, evaluation)
     out.print(f"wrote {written}")
+
+
+@app.command()
+@handles_errors
+def report(
+    frameworks: FrameworksOpt = None,
+    corpus: CorpusOpt = None,
+    out_dir: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path("reports"),
+    formats: Annotated[
+        str, typer.Option("--format", help="Comma-separated report formats: md,html,pdf.")
+    ] = "md,html,pdf",
+    title: Annotated[str | None, typer.Option("--title", help="Report title.")] = None,
+    top_k: TopKOpt = 5,
+    min_score: MinScoreOpt = None,
+    gold: Annotated[
+        Path | None, typer.Option("--gold", help="Gold labels: the report then states measured quality.")
+    ] = None,
+    strict: StrictOpt = False,
+    max_file_mb: MaxFileOpt = 50.0,
+    max_pages: MaxPagesOpt = 2000,
+    max_passages: MaxPassagesOpt = 50_000,
+) -> None:
+    """Write the contrast report (Markdown, HTML, PDF), charts, CSV exports and run record."""
+    import time
+    import warnings
+
+    from govcompare.report.write import FORMATS, check_output_folder, write_report
+
+    wanted = [f.strip().lower() for f in formats.split(",") if f.strip()]
+    bad = [f for f in wanted if f not in FORMATS]
+    if bad or not wanted:
+        raise typer.BadParameter(
+            f"{', '.join(bad) or formats!r} not in {','.join(FORMATS)}", param_hint="--format"
+        )
+    corpus_paths = corpus or [Path("seeds")]
+    check_output_folder(out_dir, corpus_paths)  # fail before the work, not after
+    labels = _read_gold(gold) if gold else None
+    started = time.perf_counter()
+    settings = _settings(
+        top_k=top_k,
+        min_score=min_score,
+        strict=strict,
+        max_file_mb=max_file_mb,
+        max_pages=max_pages,
+        max_passages=max_passages,
+    )
+    result = _run(frameworks, corpus_paths, settings)
+    evaluation = None
+    if labels is not None:
+        from govcompare.evaluation import evaluate as run_evaluation
+
+        evaluation = run_evaluation(result, labels)
+    label = ", ".join(str(p) for p in corpus_paths)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        paths = write_report(
+            result,
+            out_dir,
+            formats=wanted,
+            title=title,
+            corpus_label=label,
+            evaluation=evaluation,
+            corpus_paths=corpus_paths,
+        )
+    for message in dict.fromkeys(str(w.message) for w in caught):
+        sys.stderr.write(f"warning: {message}\n")
+    shown = [p for p in paths if p.parent == out_dir]
+    out.print(f"wrote {len(paths)} files to {out_dir}/ in {time.perf_counter() - started:.1f} s:")
+    for path in shown:
+        out.print(f"  {path}")
+    out.print(f"  {out_dir}/charts/ (PNG 300 dpi, SVG), {out_dir}/data/ (CSV)")
+
+
+def _read_gold(path: Path) -> Any:
+    from govcompare.errors import EvaluationError
+    from govcompare.evaluation import parse_gold
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise EvaluationError(f"{path}: cannot read the gold file ({exc}): give a UTF-8 CSV") from None
+    return parse_gold(text, source=str(path))
 
 
 def _check_choice(option: str, value: str, choices: tuple[str, ...]) -> None:
