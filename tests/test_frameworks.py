@@ -29,7 +29,7 @@ BAD = [
     ("bad_alias_bomb.yaml", 1, 35, "alias bomb"),
     ("bad_python_tag.yaml", 3, 7, "python/object/apply:os.system' is not allowed"),
     ("bad_duplicate_key.yaml", 7, 1, "duplicate key 'version'"),
-    ("bad_deep_nesting.yaml", 1, 1, "nested too deeply"),
+    ("bad_deep_nesting.yaml", 1, 45, "nested deeper than 40 levels"),
 ]
 
 
@@ -62,6 +62,11 @@ def test_oversized_file_is_refused_before_parsing(tmp_path: Path) -> None:
         load_frameworks(big)
     with pytest.raises(FrameworkError, match="over the 100-byte limit"):
         load_frameworks(FIXTURES / "good_minimal.yaml", limits=YamlLimits(max_bytes=100))
+
+
+def test_extreme_nesting_is_refused_without_a_crash() -> None:
+    with pytest.raises(FrameworkError, match="nested"):
+        parse_framework("id: " + "[" * 100_000 + "]" * 100_000, source="deep.yaml")
 
 
 def test_good_frameworks_load_into_immutable_models() -> None:

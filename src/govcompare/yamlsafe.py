@@ -18,6 +18,9 @@ __all__ = ["Located", "YamlLimits", "parse_yaml"]
 
 Path_ = tuple[str | int, ...]
 
+# libyaml's composer when PyYAML was built with it (ten times faster), else the pure-Python one.
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 _STANDARD_TAGS = {
     "tag:yaml.org,2002:str",
     "tag:yaml.org,2002:int",
@@ -136,6 +139,25 @@ class _Builder:
         return self._scalars.construct_object(node)
 
 
+def _flow_depth(text: str, limit: int) -> tuple[int, int, int]:
+    """Nesting of flow brackets (quotes ignored: a bound, not a parse) up to where it first passes ``limit``."""
+    depth = deepest = 0
+    line, column, where = 1, 0, (1, 1)
+    for ch in text:
+        column += 1
+        if ch == "\n":
+            line, column = line + 1, 0
+        elif ch in "[{":
+            depth += 1
+            if depth > deepest:
+                deepest, where = depth, (line, column)
+                if depth > limit:
+                    break
+        elif ch in "]}":
+            depth = max(0, depth - 1)
+    return deepest, *where
+
+
 def parse_yaml(data: bytes | str, *, source: str, limits: YamlLimits | None = None) -> Located:
     """Parse one YAML document safely; raise a list of one Problem on any failure.
 
@@ -149,8 +171,12 @@ def parse_yaml(data: bytes | str, *, source: str, limits: YamlLimits | None = No
         text = data if isinstance(data, str) else _decode(data, source)
         if not text.strip() or all(not ln.strip() or ln.lstrip().startswith("#") for ln in text.splitlines()):
             raise _Fail(1, 1, "file is empty")
+        if text.count("[") + text.count("{") > limits.max_depth:
+            depth, line, column = _flow_depth(text, limits.max_depth)
+            if depth > limits.max_depth:  # libyaml recurses per level: refuse before it can overflow
+                raise _Fail(line, column, f"nested deeper than {limits.max_depth} levels")
         try:
-            loader = yaml.SafeLoader(text)
+            loader = _Loader(text)
             try:
                 root = loader.get_single_node()
             finally:

@@ -1,0 +1,572 @@
+"""Discover, read and describe a corpus; every file found ends up in the record, read or not.
+
+    corpus = read_corpus("corpus/")            # a folder (searched recursively) or a list of files
+    corpus.documents                            # Document(id="sub/a.txt", text=..., title=..., ...)
+    corpus.records                              # InputRecord(path, status, sha256, bytes, reason)
+    corpus.skipped()                            # what was not read, and why
+
+A document's id is its path relative to the corpus root, in POSIX form with its suffix. Metadata comes
+from, in order of precedence: the sidecar manifest (``corpus.yaml`` or ``corpus.csv`` in the root),
+the file itself (front matter, HTML/PDF/DOCX properties), and what can be derived (first heading,
+first short line, file name). Exact and near-exact duplicates (5-word shingles, Jaccard >= 0.9) are
+recorded as ``duplicate`` of the first one in id order, which is kept.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import math
+import os
+import re
+import stat
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from govcompare.errors import CorpusError
+from govcompare.models import Document, InputRecord, InputStatus
+from govcompare.readers import READERS, unsupported_reason
+from govcompare.readers.base import FIELDS, Limits, ReadResult, megabytes, parse_date
+from govcompare.textnorm import decode, guess_language, normalise
+
+__all__ = ["MANIFEST_NAMES", "Corpus", "Limits", "near_duplicates", "read_corpus"]
+
+MANIFEST_NAMES = ("corpus.yaml", "corpus.yml", "corpus.csv")
+STATUSES: tuple[InputStatus, ...] = ("read", "duplicate", "empty", "unsupported", "failed")
+NEAR_DUPLICATE_JACCARD = 0.9
+SHINGLE_WORDS = 5
+
+_MANIFEST_KEYS = frozenset({"file", "path", *FIELDS})
+_TITLE_MAX = 150
+_TITLE_LOOKAHEAD = 15
+
+
+@dataclass(frozen=True, slots=True)
+class Corpus:
+    """The documents read from a corpus and the record of every file found."""
+
+    root: Path
+    documents: tuple[Document, ...]
+    records: tuple[InputRecord, ...]
+
+    def document(self, document_id: str) -> Document:
+        """The document with this id; ``CorpusError`` if there is none."""
+        for document in self.documents:
+            if document.id == document_id:
+                return document
+        raise CorpusError(f"no document {document_id!r} in the corpus at {self.root}")
+
+    def documents_frame(self) -> pd.DataFrame:
+        """One row per document: id, path, metadata, size in characters and words, text hash."""
+        columns = ["id", "path", "title", "date", "actor", "source_url", "language", "kind"]
+        rows = [
+            {
+                **{name: getattr(doc, name) for name in columns},
+                "chars": len(doc.text),
+                "words": len(doc.text.split()),
+                "sha256": doc.sha256,
+            }
+            for doc in self.documents
+        ]
+        return pd.DataFrame(rows, columns=[*columns, "chars", "words", "sha256"])
+
+    def records_frame(self) -> pd.DataFrame:
+        """One row per file found: path, status, file hash, size, document id, reason."""
+        columns = ["path", "status", "sha256", "bytes", "document", "reason"]
+        rows = [{name: getattr(record, name) for name in columns} for record in self.records]
+        return pd.DataFrame(rows, columns=columns)
+
+    def skipped(self) -> list[InputRecord]:
+        """The files that did not become documents, with the reason for each."""
+        return [record for record in self.records if record.status != "read"]
+
+    def summary(self) -> dict[str, int]:
+        """How many files ended in each status (every status is present, zeros included)."""
+        counts: dict[str, int] = dict.fromkeys(STATUSES, 0)
+        for record in self.records:
+            counts[record.status] += 1
+        return counts
+
+
+@dataclass(frozen=True, slots=True)
+class _Found:
+    """A file found by discovery: where it is, its id, and a problem found before reading."""
+
+    path: Path
+    id: str
+    problem: str | None = None
+    status: InputStatus = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    line: int
+    fields: dict[str, str] = field(default_factory=dict)
+
+
+def read_corpus(
+    paths: str | Path | Sequence[str | Path],
+    *,
+    strict: bool = False,
+    limits: Limits | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> Corpus:
+    """Read a folder (recursively) or a list of files and folders into a ``Corpus``.
+
+    Parameters
+    ----------
+    strict
+        Raise ``CorpusError`` listing every file that could not be used, instead of skipping it.
+    limits
+        Size limits; a file over one is recorded as failed.
+    progress
+        Called as ``progress(done, total)`` after each file.
+    """
+    limits = limits or Limits()
+    inputs = [Path(p) for p in ([paths] if isinstance(paths, str | Path) else paths)]
+    if not inputs:
+        raise CorpusError("no corpus given: name a folder or files to read")
+    for path in inputs:
+        if not path.exists() and not path.is_symlink():
+            raise CorpusError(f"{path}: no such file or folder")
+    root = _root(inputs)
+    found = _discover(inputs, root)
+    if not found:
+        where = ", ".join(str(p) for p in inputs)
+        raise CorpusError(f"{where}: no files found (hidden folders are not searched)")
+
+    manifest, manifest_data, entries = _find_manifest(found)
+    records: dict[str, InputRecord] = {}
+    texts: dict[str, tuple[str, ReadResult]] = {}
+    for done, item in enumerate(found, start=1):
+        if item is manifest:
+            records[item.id] = InputRecord(
+                str(item.path),
+                "read",
+                hashlib.sha256(manifest_data).hexdigest(),
+                len(manifest_data),
+                reason=f"manifest: metadata for {len(entries)} file(s)",
+            )
+        else:
+            records[item.id], read = _read(item, limits)
+            if read is not None:
+                texts[item.id] = read
+        if progress is not None:
+            progress(done, len(found))
+
+    documents = []
+    for doc_id, original in _duplicates(texts).items():
+        record = records[doc_id]
+        records[doc_id] = InputRecord(
+            record.path, "duplicate", record.sha256, record.bytes, None, f"duplicate of {original}"
+        )
+    for item in found:
+        if item.id in texts and records[item.id].status == "read":
+            text, result = texts[item.id]
+            entry = entries.get(item.id)
+            documents.append(_document(item, text, result, entry.fields if entry else {}))
+
+    corpus = Corpus(root, tuple(documents), tuple(records[f.id] for f in found))
+    if strict and corpus.skipped():
+        lines = [f"  {r.path}: {r.status}: {r.reason}" for r in corpus.skipped()]
+        raise CorpusError(
+            f"{len(lines)} file(s) could not be used (strict mode; run without --strict to skip "
+            "them):\n" + "\n".join(lines)
+        )
+    return corpus
+
+
+def _root(inputs: list[Path]) -> Path:
+    """The folder ids are relative to: the folder given, or the common parent of the inputs."""
+    absolute = [p.absolute() for p in inputs]
+    if len(inputs) == 1 and inputs[0].is_dir():
+        return absolute[0]
+    folders = [p if p.is_dir() else p.parent for p in absolute]
+    try:
+        return Path(os.path.commonpath(folders))
+    except ValueError:
+        raise CorpusError("the corpus files have no common folder (different drives?)") from None
+
+
+def _discover(inputs: list[Path], root: Path) -> list[_Found]:
+    """Every file under the inputs, sorted by id; dot-folders are not entered, loops not followed."""
+    found: dict[str, _Found] = {}
+    visited: set[str] = set()
+
+    def add(path: Path, problem: str | None = None, status: InputStatus = "failed") -> None:
+        doc_id = PurePosixPath(*Path(os.path.relpath(path.absolute(), root)).parts).as_posix()
+        found.setdefault(doc_id, _Found(path, doc_id, problem, status))
+
+    def walk(start: Path, linked: list[Path]) -> None:
+        stack = [start]
+        while stack:
+            folder = stack.pop()
+            real = os.path.realpath(folder)
+            if real in visited:
+                continue  # a symlink loop, or a folder reached twice
+            visited.add(real)
+            try:
+                entries = sorted(os.scandir(folder), key=lambda e: e.name)
+            except OSError as exc:
+                add(folder, f"cannot list the folder: {exc.strerror or exc}")
+                continue
+            subfolders: list[Path] = []
+            for entry in entries:
+                path = Path(entry.path)
+                if not entry.is_dir():
+                    add(path, *_problem(path))
+                elif not entry.name.startswith("."):
+                    (linked if entry.is_symlink() else subfolders).append(path)
+            stack.extend(reversed(subfolders))
+
+    for start in inputs:
+        if not start.is_dir():
+            add(start, *_problem(start))
+            continue
+        # Real folders first, so that a folder also reachable through a link keeps its real path.
+        linked: list[Path] = []
+        walk(start, linked)
+        while linked:
+            later: list[Path] = []
+            for folder in linked:
+                walk(folder, later)
+            linked = later
+    return sorted(found.values(), key=lambda f: f.id)
+
+
+def _problem(path: Path) -> tuple[str | None, InputStatus]:
+    """A reason not to read ``path`` that is known before opening it, and the status it gives."""
+    if path.name.startswith("."):
+        return "hidden file (name starts with a dot): not read", "unsupported"
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        return "broken symbolic link: its target does not exist", "failed"
+    except OSError as exc:
+        return f"cannot read the file: {exc.strerror or exc}", "failed"
+    if not stat.S_ISREG(mode):
+        return "not a regular file (a pipe, socket or device): not read", "failed"
+    return None, "failed"
+
+
+def _read(item: _Found, limits: Limits) -> tuple[InputRecord, tuple[str, ReadResult] | None]:
+    """Read one file: its record, and its normalised text and reader result if it has text."""
+    shown = str(item.path)
+    if item.problem is not None:
+        return InputRecord(shown, item.status, reason=item.problem), None
+    suffix = item.path.suffix.lower()
+    reader = READERS.get(suffix)
+    try:
+        size = item.path.stat().st_size
+    except OSError as exc:
+        return InputRecord(shown, "failed", reason=_os_reason(exc)), None
+    if reader is None:
+        return InputRecord(shown, "unsupported", bytes=size, reason=unsupported_reason(item.path)), None
+    if size > limits.max_file_bytes:
+        reason = (
+            f"file is {megabytes(size)}, over the {megabytes(limits.max_file_bytes)} limit (--max-file-mb)"
+        )
+        return InputRecord(shown, "failed", bytes=size, reason=reason), None
+    try:
+        data = item.path.read_bytes()
+    except OSError as exc:
+        return InputRecord(shown, "failed", bytes=size, reason=_os_reason(exc)), None
+    digest = hashlib.sha256(data).hexdigest()
+
+    def record(status: InputStatus, reason: str | None = None) -> InputRecord:
+        document = item.id if status == "read" else None
+        return InputRecord(shown, status, digest, len(data), document, reason)
+
+    if not data:
+        return record("empty", "file is empty (0 bytes)"), None
+    try:
+        result = reader(data, limits)
+    except CorpusError as exc:
+        return record("failed", str(exc)), None
+    except Exception as exc:  # a parser library choking on a malformed file must not stop the run
+        reason = f"the {suffix} reader failed ({type(exc).__name__}: {exc}); please report this file"
+        return record("failed", reason), None
+    text = normalise(result.text)
+    if len(text) > limits.max_chars:
+        reason = f"text has {len(text):,} characters, over the {limits.max_chars:,} limit (--max-chars)"
+        return record("failed", reason), None
+    if not text:
+        return record("empty", "no text found in the file"), None
+    return record("read"), (text, result)
+
+
+def _os_reason(exc: OSError) -> str:
+    if isinstance(exc, PermissionError):
+        return "permission denied: cannot read the file (check its permissions)"
+    return f"cannot read the file: {exc.strerror or exc}"
+
+
+def _document(item: _Found, text: str, result: ReadResult, manifest: dict[str, str]) -> Document:
+    meta = {**result.metadata, **manifest}
+    title = meta.get("title") or result.heading or _first_short_line(text) or _readable(item.path)
+    return Document(
+        id=item.id,
+        path=str(item.path),
+        text=text,
+        sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
+        title=title,
+        date=meta.get("date"),
+        actor=meta.get("actor"),
+        source_url=meta.get("source_url"),
+        language=meta.get("language") or guess_language(text),
+        kind=meta.get("kind"),
+        extra=dict(result.extra),
+    )
+
+
+def _first_short_line(text: str) -> str | None:
+    for line in text.split("\n")[:_TITLE_LOOKAHEAD]:
+        line = line.strip()
+        if (
+            3 <= len(line) <= _TITLE_MAX
+            and any(ch.isalpha() for ch in line)
+            and not line.endswith((".", ",", ";", ":"))
+        ):
+            return line
+    return None
+
+
+def _readable(path: Path) -> str:
+    name = " ".join(re.split(r"[-_.\s]+", path.stem)).strip() or path.name
+    return name[:1].upper() + name[1:]
+
+
+# --- manifest -------------------------------------------------------------------------------------
+
+
+def _find_manifest(found: list[_Found]) -> tuple[_Found | None, bytes, dict[str, _Entry]]:
+    """The manifest in the corpus root (if any), its bytes, and its entries by document id."""
+    manifests = [f for f in found if "/" not in f.id and f.id.lower() in MANIFEST_NAMES]
+    if len(manifests) > 1:
+        names = " and ".join(str(m.path) for m in manifests)
+        raise CorpusError(f"{names}: two manifests in one corpus; keep one of them")
+    if not manifests:
+        return None, b"", {}
+    manifest = manifests[0]
+    data = _read_manifest(manifest)
+    ids = {f.id for f in found}
+    return manifest, data, _load_manifest(data, str(manifest.path), manifest.path.suffix, ids)
+
+
+def _read_manifest(item: _Found) -> bytes:
+    if item.problem is not None:
+        raise CorpusError(f"{item.path}: {item.problem}")
+    try:
+        return item.path.read_bytes()
+    except OSError as exc:
+        raise CorpusError(f"{item.path}: {_os_reason(exc)}") from None
+
+
+def _load_manifest(data: bytes, name: str, suffix: str, ids: set[str]) -> dict[str, _Entry]:
+    """Parse ``corpus.yaml``/``corpus.csv``: metadata per document id, validated against ``ids``."""
+    try:
+        text = decode(data)
+    except CorpusError as exc:
+        raise CorpusError(f"{name}: {exc}") from None
+    parse = _manifest_csv if suffix.lower() == ".csv" else _manifest_yaml
+    entries: dict[str, _Entry] = {}
+    for file, entry in parse(text, name):
+        key = PurePosixPath(file.replace("\\", "/")).as_posix().removeprefix("./")
+        if key in entries:
+            raise CorpusError(
+                f"{name}:{entry.line}: {file!r} is listed twice (first on line {entries[key].line})"
+            )
+        if key not in ids:
+            raise CorpusError(
+                f"{name}:{entry.line}: {file!r} matches no file in the corpus "
+                "(give the path relative to the manifest's folder)"
+            )
+        entries[key] = entry
+    return entries
+
+
+def _manifest_fields(raw: Iterable[tuple[str, object, int]], name: str) -> dict[str, str]:
+    """Check and convert one entry's ``(field, value, line)`` triples (``file`` excluded)."""
+    fields: dict[str, str] = {}
+    for key, value, line in raw:
+        if key not in FIELDS:
+            allowed = ", ".join(sorted(_MANIFEST_KEYS))
+            raise CorpusError(f"{name}:{line}: unknown field {key!r} (allowed: {allowed})")
+        if value is None or value == "":
+            continue
+        if key == "date":
+            iso = parse_date(value)
+            if iso is None:
+                raise CorpusError(f"{name}:{line}: date: cannot read {value!r} as a date (use YYYY-MM-DD)")
+            fields[key] = iso
+        else:
+            fields[key] = " ".join(str(value).split())
+    return fields
+
+
+def _manifest_yaml(text: str, name: str) -> Iterable[tuple[str, _Entry]]:
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else 1
+        raise CorpusError(f"{name}:{line}: not valid YAML ({getattr(exc, 'problem', exc)})") from None
+    if root is None:
+        return
+    constructor = yaml.SafeLoader("")
+
+    def scalar(node: yaml.Node, what: str) -> object:
+        if not isinstance(node, yaml.ScalarNode):
+            raise CorpusError(f"{name}:{node.start_mark.line + 1}: {what}: expected a single value")
+        return constructor.construct_object(node)
+
+    def pairs(node: yaml.MappingNode) -> list[tuple[str, object, int]]:
+        out = []
+        for key_node, value_node in node.value:
+            key = str(scalar(key_node, "field name")).strip().lower()
+            out.append((key, scalar(value_node, key), key_node.start_mark.line + 1))
+        return out
+
+    if isinstance(root, yaml.SequenceNode):
+        for node in root.value:
+            line = node.start_mark.line + 1
+            if not isinstance(node, yaml.MappingNode):
+                raise CorpusError(f"{name}:{line}: each entry must be a mapping with a 'file' field")
+            items = pairs(node)
+            files = [str(v) for k, v, _ in items if k in ("file", "path") and v]
+            if len(files) != 1:
+                raise CorpusError(f"{name}:{line}: each entry needs exactly one 'file' (or 'path')")
+            rest = [(k, v, n) for k, v, n in items if k not in ("file", "path")]
+            yield files[0], _Entry(line, _manifest_fields(rest, name))
+    elif isinstance(root, yaml.MappingNode):
+        for key_node, value_node in root.value:
+            line = key_node.start_mark.line + 1
+            file = str(scalar(key_node, "file"))
+            if isinstance(value_node, yaml.ScalarNode) and value_node.value in ("", "~", "null"):
+                yield file, _Entry(line)
+                continue
+            if not isinstance(value_node, yaml.MappingNode):
+                raise CorpusError(f"{name}:{line}: {file}: expected a mapping of fields")
+            yield file, _Entry(line, _manifest_fields(pairs(value_node), name))
+    else:
+        raise CorpusError(f"{name}:1: expected a list of entries or a mapping keyed by file")
+
+
+def _manifest_csv(text: str, name: str) -> Iterable[tuple[str, _Entry]]:
+    reader = csv.reader(io.StringIO(text))
+    header = [column.strip().lower() for column in next(reader, [])]
+    if not header or not {"file", "path"} & set(header):
+        raise CorpusError(f"{name}:1: the header needs a 'file' column")
+    for column in header:
+        if column not in _MANIFEST_KEYS:
+            allowed = ", ".join(sorted(_MANIFEST_KEYS))
+            raise CorpusError(f"{name}:1: unknown column {column!r} (allowed: {allowed})")
+    key_column = header.index("file") if "file" in header else header.index("path")
+    for row in reader:
+        line = reader.line_num
+        if not any(cell.strip() for cell in row):
+            continue
+        if len(row) > len(header):
+            raise CorpusError(f"{name}:{line}: {len(row)} cells but {len(header)} columns")
+        file = row[key_column].strip() if key_column < len(row) else ""
+        if not file:
+            raise CorpusError(f"{name}:{line}: the 'file' cell is empty")
+        cells = [
+            (column, cell.strip(), line)
+            for column, cell in zip(header, row, strict=False)
+            if column not in ("file", "path")
+        ]
+        yield file, _Entry(line, _manifest_fields(cells, name))
+
+
+# --- duplicates -----------------------------------------------------------------------------------
+
+
+def _duplicates(texts: dict[str, tuple[str, ReadResult]]) -> dict[str, str]:
+    """Map each duplicate's id to the id of the document it repeats (exact first, then near-exact)."""
+    duplicates: dict[str, str] = {}
+    first: dict[str, str] = {}
+    for doc_id in sorted(texts):
+        digest = hashlib.sha256(texts[doc_id][0].encode("utf-8")).hexdigest()
+        if digest in first:
+            duplicates[doc_id] = first[digest]
+        else:
+            first[digest] = doc_id
+    unique = sorted(first.values())
+    near = near_duplicates([texts[doc_id][0] for doc_id in unique])
+    duplicates.update({unique[j]: unique[i] for j, i in near.items()})
+    return duplicates
+
+
+_WORD = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]|[^\W_\u3400-\u9fff\uf900-\ufaff]+")
+_MASK = np.uint64(0xFFFFFFFFFFFFFFFF)
+
+
+def _mix(values: np.ndarray) -> np.ndarray:
+    """splitmix64: spread small integer ids over 64 bits (deterministic, unlike ``hash``)."""
+    z = values + np.uint64(0x9E3779B97F4A7C15)
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return (z ^ (z >> np.uint64(31))) & _MASK
+
+
+def _shingles(text: str, vocabulary: dict[str, int], size: int) -> np.ndarray:
+    """Sorted unique 64-bit hashes of the ``size``-word shingles of ``text`` (CJK: per character)."""
+    words = _WORD.findall(text.lower())
+    ids = np.fromiter(
+        (vocabulary.setdefault(w, len(vocabulary)) for w in words), dtype=np.uint64, count=len(words)
+    )
+    if ids.size == 0:
+        return ids
+    mixed = _mix(ids)
+    width = max(1, ids.size - size + 1)
+    hashes = np.zeros(width, dtype=np.uint64)
+    for offset in range(min(size, ids.size)):
+        hashes = _mix(hashes ^ mixed[offset : offset + width])
+    return np.unique(hashes)
+
+
+def near_duplicates(
+    texts: Sequence[str], threshold: float = NEAR_DUPLICATE_JACCARD, size: int = SHINGLE_WORDS
+) -> dict[int, int]:
+    """Indices of near-duplicate texts, each mapped to the earlier text it repeats.
+
+    Two texts are near-duplicates when the Jaccard similarity of their ``size``-word shingle sets is
+    at least ``threshold``. A text is compared only with earlier texts that were kept. Candidates come
+    from prefix filtering (rarest shingles first: two sets this similar must share one of their first
+    ``n - ceil(threshold * n) + 1`` shingles), so the cost grows with the corpus, not its square.
+    """
+    vocabulary: dict[str, int] = {}
+    sets = [_shingles(text, vocabulary, size) for text in texts]
+    nonempty = [s for s in sets if s.size]
+    if len(nonempty) < 2:
+        return {}
+    universe, frequency = np.unique(np.concatenate(nonempty), return_counts=True)
+    index: dict[int, list[int]] = {}
+    found: dict[int, int] = {}
+    for j, shingles in enumerate(sets):
+        n = shingles.size
+        if n == 0:
+            continue
+        rarity = frequency[np.searchsorted(universe, shingles)]
+        order = np.lexsort((shingles, rarity))
+        prefix = shingles[order[: n - math.ceil(threshold * n - 1e-9) + 1]].tolist()
+        candidates = sorted({i for h in prefix for i in index.get(h, ())})
+        for i in candidates:
+            m = sets[i].size
+            if min(m, n) < threshold * max(m, n) - 1e-9:
+                continue
+            common = np.intersect1d(sets[i], shingles, assume_unique=True).size
+            if common >= threshold * (m + n - common) - 1e-9:
+                found[j] = i
+                break
+        else:
+            for h in prefix:
+                index.setdefault(h, []).append(j)
+    return found
