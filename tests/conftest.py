@@ -26,3 +26,7 @@ def shared_corpus() -> Path:
 def _in_project_root(monkeypatch: pytest.MonkeyPatch) -> None:
     """Commands default to frameworks/ and seeds/ relative to the working folder."""
     monkeypatch.chdir(ROOT)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--update-golden", action="store_true", help="rewrite golden files from this run")

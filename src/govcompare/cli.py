@@ -21,7 +21,8 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-out = Console(highlight=False, soft_wrap=True)
+# Piped output gets room for wide tables instead of rich's 80-column default.
+out = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 140)
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -78,32 +79,54 @@ def _settings(
     )
 
 
-def _progress() -> Any:
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+class ReadingProgress:
+    """A progress bar on stderr for reading a corpus, shown only for 50 files or more on a terminal."""
 
-    return Progress(
-        TextColumn("reading"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=Console(stderr=True),
-        transient=True,
-    )
+    def __init__(self) -> None:
+        self._bar: Any = None
+        self._task: Any = None
+
+    def __call__(self, done: int, total: int) -> None:
+        if self._bar is None:
+            if total < 50 or not sys.stderr.isatty():
+                return
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+            self._bar = Progress(
+                TextColumn("reading"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeRemainingColumn(),
+                console=Console(stderr=True),
+                transient=True,
+            )
+            self._bar.start()
+            self._task = self._bar.add_task("reading", total=total)
+        self._bar.update(self._task, completed=done, total=total)
+
+    def __enter__(self) -> ReadingProgress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._bar is not None:
+            self._bar.stop()
 
 
 def _run(frameworks: list[Path] | None, corpus: list[Path] | None, settings: Any) -> Any:
     """Load and analyse, with a progress bar while reading a large corpus, and report skipped files."""
     from govcompare.pipeline import run
 
-    with _progress() as bar:
-        task = bar.add_task("reading", total=None, visible=False)
-
-        def progress(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total, visible=total >= 50)
-
+    with ReadingProgress() as progress:
         result = run(frameworks or [Path("frameworks")], corpus or [Path("seeds")], settings, progress)
     _warn_skipped(result.corpus)
     return result
+
+
+def _relative(path: str, root: Path) -> str:
+    try:
+        return Path(path).resolve().relative_to(Path(root).resolve()).as_posix()
+    except ValueError:
+        return path
 
 
 def _warn_skipped(corpus: Any) -> None:
@@ -265,14 +288,8 @@ def ingest(
     settings = _settings(
         strict=strict, max_file_mb=max_file_mb, max_pages=max_pages, max_passages=max_passages
     )
-    with _progress() as bar:
-        task = bar.add_task("reading", total=None, visible=False)
-        result = read_corpus(
-            corpus,
-            strict=strict,
-            limits=settings.limits,
-            progress=lambda done, total: bar.update(task, completed=done, total=total, visible=total >= 50),
-        )
+    with ReadingProgress() as progress:
+        result = read_corpus(corpus, strict=strict, limits=settings.limits, progress=progress)
     counts: dict[str, int] = {}
     for p in split_passages(result.documents, settings.segmenter):
         counts[p.document] = counts.get(p.document, 0) + 1
@@ -283,7 +300,7 @@ def ingest(
     for record in result.records:
         doc = documents.get(record.document or "")
         table.add_row(
-            record.path,
+            _relative(record.path, result.root),
             record.status,
             str(counts.get(doc.id, 0)) if doc else "",
             (doc.date or "") if doc else "",

@@ -42,7 +42,9 @@ STATUSES: tuple[InputStatus, ...] = ("read", "duplicate", "empty", "unsupported"
 NEAR_DUPLICATE_JACCARD = 0.9
 SHINGLE_WORDS = 5
 
-_MANIFEST_KEYS = frozenset({"file", "path", *FIELDS})
+# ``discusses``: the positions a document discusses (an analyst's note, kept in Document.extra).
+_MANIFEST_EXTRA = ("discusses",)
+_MANIFEST_KEYS = frozenset({"file", "path", *FIELDS, *_MANIFEST_EXTRA})
 _TITLE_MAX = 150
 _TITLE_LOOKAHEAD = 15
 
@@ -321,7 +323,7 @@ def _document(item: _Found, text: str, result: ReadResult, manifest: dict[str, s
         source_url=meta.get("source_url"),
         language=meta.get("language") or guess_language(text),
         kind=meta.get("kind"),
-        extra=dict(result.extra),
+        extra={**result.extra, **{k: manifest[k] for k in _MANIFEST_EXTRA if k in manifest}},
     )
 
 
@@ -395,7 +397,7 @@ def _manifest_fields(raw: Iterable[tuple[str, object, int]], name: str) -> dict[
     """Check and convert one entry's ``(field, value, line)`` triples (``file`` excluded)."""
     fields: dict[str, str] = {}
     for key, value, line in raw:
-        if key not in FIELDS:
+        if key not in FIELDS and key not in _MANIFEST_EXTRA:
             allowed = ", ".join(sorted(_MANIFEST_KEYS))
             raise CorpusError(f"{name}:{line}: unknown field {key!r} (allowed: {allowed})")
         if value is None or value == "":

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import unicodedata
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -105,23 +106,42 @@ def _class_table(gold: np.ndarray[Any, Any], pred: np.ndarray[Any, Any], classes
     return pd.DataFrame(rows)
 
 
-def _headline(items: pd.DataFrame, sides: list[str]) -> dict[str, float]:
+def _headline(
+    items: pd.DataFrame, sides: list[str], weights: np.ndarray[Any, Any] | None = None
+) -> dict[str, Any]:
+    """Headline figures; with ``weights`` (resamples x items) one value per resample, vectorised."""
+    w = np.ones((1, len(items))) if weights is None else weights
     gold, pred = items.gold_side.to_numpy(), items.side.to_numpy()
-    classes = [*sides, NEUTRAL]
-    table = _class_table(gold, pred, classes)
-    present = table[table.support > 0]
-    out = {"macro_f1": float(present.f1.mean()) if len(present) else float("nan")}
-    positioned = items[items.gold_side != NEUTRAL]
-    if len(positioned):
-        side_table = _class_table(positioned.gold_side.to_numpy(), positioned.side.to_numpy(), sides)
-        side_table = side_table[side_table.support > 0]
-        out["side_macro_f1"] = float(side_table.f1.mean())
-        with_dim = positioned[positioned.gold_dimension != ""]
-        out["dimension_top1"] = (
-            float((with_dim.dimension == with_dim.gold_dimension).mean()) if len(with_dim) else float("nan")
-        )
-    neutral = items[items.gold_side == NEUTRAL]
-    out["neutral_recall"] = float((neutral.side == NEUTRAL).mean()) if len(neutral) else float("nan")
+
+    def f1(mask_rows: np.ndarray[Any, Any], classes: list[str]) -> np.ndarray[Any, Any]:
+        scores = []
+        for c in classes:
+            g, p = (gold == c) & mask_rows, (pred == c) & mask_rows
+            tp, fp, fn = w @ (g & p), w @ (~g & p), w @ (g & ~p)
+            support = w @ g
+            with np.errstate(invalid="ignore", divide="ignore"):
+                value = np.where(tp > 0, 2 * tp / (2 * tp + fp + fn), 0.0)
+            scores.append(np.where(support > 0, value, np.nan))
+        return np.nanmean(np.vstack(scores), axis=0) if scores else np.full(len(w), np.nan)
+
+    def share(hit: np.ndarray[Any, Any], among: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            total = w @ among
+            return np.where(total > 0, (w @ (hit & among)) / np.where(total > 0, total, 1), np.nan)
+
+    everything = np.ones(len(items), dtype=bool)
+    positioned = gold != NEUTRAL
+    with_dim = positioned & (items.gold_dimension.to_numpy() != "")
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN resamples give NaN, as they should
+        out = {
+            "macro_f1": f1(everything, [*sides, NEUTRAL]),
+            "side_macro_f1": f1(positioned, sides),
+            "dimension_top1": share(items.dimension.to_numpy() == items.gold_dimension.to_numpy(), with_dim),
+            "neutral_recall": share(pred == NEUTRAL, ~positioned),
+        }
+    if weights is None:
+        return {k: float(v[0]) for k, v in out.items()}
     return out
 
 
@@ -150,20 +170,18 @@ def evaluate(
         items, notes = _document_items(result, gold)
         kind = "documents"
     summary: dict[str, Any] = {"kind": kind, "items": len(items), **_headline(items, sides)}
-    rng = np.random.default_rng(random_state)
-    documents = items.document.unique()
-    groups = {d: items[items.document == d] for d in documents}
-    draws: dict[str, list[float]] = {k: [] for k in summary if k not in {"kind", "items"}}
-    for _ in range(n_bootstrap if len(documents) > 1 else 0):
-        sample = pd.concat([groups[d] for d in rng.choice(documents, len(documents))])
-        for k, v in _headline(sample, sides).items():
-            if k in draws:
-                draws[k].append(v)
-    for k, values in draws.items():
-        values_ = np.array([v for v in values if not np.isnan(v)])
-        if len(values_):
-            low, high = np.quantile(values_, [0.025, 0.975])
-            summary[f"{k}_ci"] = [round(float(low), 4), round(float(high), 4)]
+    documents, doc_index = np.unique(items.document.to_numpy(), return_inverse=True)
+    if len(documents) > 1 and n_bootstrap > 0:
+        # Resample whole documents: passages of one document are not independent.
+        rng = np.random.default_rng(random_state)
+        counts = rng.multinomial(
+            len(documents), np.full(len(documents), 1 / len(documents)), size=n_bootstrap
+        )
+        for k, values in _headline(items, sides, counts[:, doc_index].astype(float)).items():
+            values = values[~np.isnan(values)]
+            if len(values) and not np.isnan(summary.get(k, np.nan)):
+                low, high = np.quantile(values, [0.025, 0.975])
+                summary[f"{k}_ci"] = [round(float(low), 4), round(float(high), 4)]
     classes = [*sides, NEUTRAL] if kind == "passages" else [*sides, "mixed"]
     per_class = _class_table(items.gold_side.to_numpy(), items.side.to_numpy(), classes)
     confusion = pd.crosstab(

@@ -11,6 +11,7 @@ import datetime as dt
 import os
 import re
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Any
 
 import pandas as pd
@@ -55,7 +56,7 @@ class ReportContext:
     parameters: list[tuple[str, str]]
     quality: dict[str, Any] | None
     inputs: list[dict[str, Any]]
-    charts: list[dict[str, str]] = field(default_factory=list)
+    charts: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _segments(text: str, terms: list[str]) -> list[tuple[str, bool]]:
@@ -85,6 +86,11 @@ def _highlight_terms(row: Any, principle_terms: list[str]) -> list[str]:
     top_words = {w for term in str(row.terms).split("; ") for w in term.split() if len(w) > 2}
     extra = [w for w in re.findall(r"[A-Za-z][\w’'-]+", str(row.text)) if (words(w) or [""])[0] in top_words]
     return matched + sorted(set(extra))
+
+
+def _rows(frame: pd.DataFrame) -> list[Any]:
+    """Rows as objects with attribute access (names as columns), untyped like the cells they hold."""
+    return [SimpleNamespace(**{str(k): v for k, v in row.items()}) for row in frame.to_dict("records")]
 
 
 def _fmt_ci(low: float, high: float) -> str:
@@ -127,7 +133,7 @@ def build_context(
     contrast = []
     for dim in fs.dimensions.dimensions:
         cells = []
-        for row in result.contrast[result.contrast.dimension == dim.id].itertuples():
+        for row in _rows(result.contrast[result.contrast.dimension == dim.id]):
             principles = [
                 {"id": p.id, "title": p.title, "statement": p.statement}
                 for p in fs.get(row.framework).principles
@@ -174,22 +180,21 @@ def build_context(
                 "label": str(r.label),
                 "aligned": r.label == fw.id,
             }
-            for r in rows.itertuples()
+            for r in _rows(rows)
         ]
-        principles.append(
-            {
-                "framework": fw.id,
-                "id": p.id,
-                "title": p.title,
-                "dimension": dims[p.dimension].name,
-                "statement": p.statement,
-                "quotes": quotes,
-            }
-        )
+        principle_entry: dict[str, Any] = {
+            "framework": fw.id,
+            "id": p.id,
+            "title": p.title,
+            "dimension": dims[p.dimension].name,
+            "statement": p.statement,
+            "quotes": quotes,
+        }
+        principles.append(principle_entry)
     cov = result.coverage
     gaps = [
         {"framework": r.framework, "id": r.principle, "title": r.title, "best": f"{r.best_score:.3f}"}
-        for r in cov[cov.gap].itertuples()
+        for r in _rows(cov[cov.gap])
     ]
     documents = [
         {
@@ -217,7 +222,7 @@ def build_context(
                     "g2": f"{r.g2:.1f}",
                     "p": f"{r.p_value:.2g}",
                 }
-                for r in result.keyness[result.keyness.framework == fid].head(15).itertuples()
+                for r in _rows(result.keyness[result.keyness.framework == fid].head(15))
             ],
         }
         for fid in ids
@@ -233,7 +238,7 @@ def build_context(
             "same_dimension": r.dimension == r.other_dimension,
             "similarity": f"{r.similarity:.3f}",
         }
-        for r in walk[walk.strongest].itertuples()
+        for r in _rows(walk[walk.strongest])
     ]
     params = result.settings.as_dict()
     mapper = params["mapper"]
@@ -313,7 +318,7 @@ def _summary(result: Analysis, dims: dict[str, Any]) -> list[str]:
     )
     if len(div):
         top = div.head(3)
-        names = ", ".join(f"{dims[r.dimension].name.lower()} ({r.divergence:.2f})" for r in top.itertuples())
+        names = ", ".join(f"{dims[r.dimension].name.lower()} ({r.divergence:.2f})" for r in _rows(top))
         low = div.iloc[-1]
         out.append(
             f"The positions diverge most on {names}, measured as 1 minus the similarity of each principle "
@@ -329,7 +334,7 @@ def _summary(result: Analysis, dims: dict[str, Any]) -> list[str]:
     attributed = passages[passages.label != NEUTRAL]
     if len(attributed):
         by_dim = attributed.groupby("top_dimension").size().sort_values(ascending=False)
-        strongest = ", ".join(f"{dims[d].name.lower()} ({n})" for d, n in by_dim.head(3).items())
+        strongest = ", ".join(f"{dims[str(d)].name.lower()} ({n})" for d, n in by_dim.head(3).items())
         share = ", ".join(f"{(passages.label == f).sum()} to {f}" for f in ids)
         out.append(
             f"Of {len(passages)} passages, {share} and {(passages.label == NEUTRAL).sum()} neutral; "

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import re
+from collections.abc import Callable
 from dataclasses import asdict
 from functools import cache
 from typing import Any
@@ -129,7 +130,7 @@ def build_charts(result: Analysis, corpus_label: str) -> list[dict[str, Any]]:
         f"({len(result.corpus.documents)} documents); TF-IDF cosine similarity"
     )
     names = {d.id: d.name for d in result.frameworks.dimensions.dimensions}
-    figures = {
+    figures: dict[str, Callable[[], Any]] = {
         "dimension_coverage": lambda: charts.dimension_coverage(result.dimensions, ids, names, source),
         "document_leaning": lambda: charts.document_leaning(result.documents, ids, source),
         "principle_heatmap": lambda: charts.principle_heatmap(

@@ -1,0 +1,74 @@
+from __future__ import annotations
+
+import itertools
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from govcompare.errors import CorpusError
+from govcompare.models import Document
+from govcompare.passages import Segmenter, sentence_spans
+from govcompare.textnorm import normalise
+
+
+def doc(text: str) -> Document:
+    return Document(id="d.txt", path="d.txt", text=text, sha256="", title="d")
+
+
+PARAGRAPH = "Cyber sovereignty is the extension of national sovereignty into cyberspace. " * 3
+
+
+def test_short_paragraphs_merge_and_long_ones_split_on_sentences() -> None:
+    text = "Heading\n\n" + PARAGRAPH.strip() + "\n\n" + ("A sentence of moderate length here. " * 60).strip()
+    passages = Segmenter().split(doc(text))
+    assert passages[0].text.startswith("Heading\n\nCyber sovereignty")
+    assert all(len(p.text) <= 1200 for p in passages)
+    assert all(p.text.endswith(".") for p in passages)
+    assert [p.number for p in passages] == list(range(1, len(passages) + 1))
+
+
+def test_abbreviations_do_not_end_sentences() -> None:
+    text = "The U.S. and Mr. Sullivan spoke. Then the E.U. agreed, e.g. on data. New sentence here."
+    sentences = [text[s:e].strip() for s, e in sentence_spans(text)]
+    assert sentences == [
+        "The U.S. and Mr. Sullivan spoke.",
+        "Then the E.U. agreed, e.g. on data.",
+        "New sentence here.",
+    ]
+
+
+def test_invalid_sizes_and_passage_limit() -> None:
+    with pytest.raises(CorpusError, match="passage sizes"):
+        Segmenter(min_chars=900, target_chars=700)
+    with pytest.raises(CorpusError, match="over the limit of 2 per document"):
+        Segmenter(max_passages=2).split(doc("\n\n".join([PARAGRAPH] * 5)))
+
+
+paragraph_text = st.lists(
+    st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=400),
+    max_size=12,
+).map(lambda parts: normalise("\n\n".join(parts)))
+
+
+@settings(max_examples=300, deadline=None)
+@given(paragraph_text, st.integers(20, 300), st.integers(0, 400), st.integers(0, 600))
+def test_passages_are_verbatim_and_cover_every_visible_character_once(
+    text: str, min_chars: int, extra_target: int, extra_max: int
+) -> None:
+    segmenter = Segmenter(
+        min_chars=min_chars,
+        target_chars=min_chars + extra_target,
+        max_chars=min_chars + extra_target + extra_max,
+    )
+    passages = segmenter.split(doc(text))
+    covered = [0] * len(text)
+    for p in passages:
+        assert text[p.start : p.end] == p.text
+        assert p.text.strip() == p.text or p.text.strip()
+        for i in range(p.start, p.end):
+            covered[i] += 1
+    for i, ch in enumerate(text):
+        if not ch.isspace():
+            assert covered[i] == 1, (i, ch)
+    assert all(a.end <= b.start for a, b in itertools.pairwise(passages))
