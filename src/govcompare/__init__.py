@@ -12,11 +12,15 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 _EXPORTS = {
+    "Analysis": "govcompare.pipeline",
+    "Corpus": "govcompare.corpus",
     "CorpusError": "govcompare.errors",
     "Dimension": "govcompare.models",
     "DimensionSet": "govcompare.models",
     "Document": "govcompare.models",
     "EvaluationError": "govcompare.errors",
+    "EvidenceMap": "govcompare.mapping",
+    "EvidenceMapper": "govcompare.mapping",
     "Framework": "govcompare.models",
     "FrameworkError": "govcompare.errors",
     "FrameworkSet": "govcompare.frameworks",
@@ -27,21 +31,32 @@ _EXPORTS = {
     "Principle": "govcompare.models",
     "ReportError": "govcompare.errors",
     "Segmenter": "govcompare.passages",
+    "Settings": "govcompare.pipeline",
     "Silence": "govcompare.models",
     "Source": "govcompare.models",
     "SourceRef": "govcompare.models",
+    "analyze": "govcompare.pipeline",
+    "evaluate": "govcompare.evaluation",
     "load_frameworks": "govcompare.frameworks",
     "parse_dimensions": "govcompare.frameworks",
     "parse_framework": "govcompare.frameworks",
+    "parse_gold": "govcompare.evaluation",
+    "read_corpus": "govcompare.corpus",
+    "run": "govcompare.pipeline",
     "split_passages": "govcompare.passages",
+    "write_report": "govcompare.report.write",
 }
 
 __all__ = [
+    "Analysis",
+    "Corpus",
     "CorpusError",
     "Dimension",
     "DimensionSet",
     "Document",
     "EvaluationError",
+    "EvidenceMap",
+    "EvidenceMapper",
     "Framework",
     "FrameworkError",
     "FrameworkSet",
@@ -52,13 +67,20 @@ __all__ = [
     "Principle",
     "ReportError",
     "Segmenter",
+    "Settings",
     "Silence",
     "Source",
     "SourceRef",
+    "analyze",
+    "evaluate",
     "load_frameworks",
     "parse_dimensions",
     "parse_framework",
+    "parse_gold",
+    "read_corpus",
+    "run",
     "split_passages",
+    "write_report",
 ]
 
 
@@ -75,6 +97,7 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:
+    from govcompare.corpus import Corpus, read_corpus
     from govcompare.errors import (
         CorpusError,
         EvaluationError,
@@ -83,7 +106,9 @@ if TYPE_CHECKING:
         MappingError,
         ReportError,
     )
+    from govcompare.evaluation import evaluate, parse_gold
     from govcompare.frameworks import FrameworkSet, load_frameworks, parse_dimensions, parse_framework
+    from govcompare.mapping import EvidenceMap, EvidenceMapper
     from govcompare.models import (
         Dimension,
         DimensionSet,
@@ -97,3 +122,5 @@ if TYPE_CHECKING:
         SourceRef,
     )
     from govcompare.passages import Segmenter, split_passages
+    from govcompare.pipeline import Analysis, Settings, analyze, run
+    from govcompare.report.write import write_report

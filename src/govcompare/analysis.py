@@ -17,7 +17,15 @@ from sklearn.preprocessing import normalize
 from govcompare.mapping import NEUTRAL, EvidenceMap
 from govcompare.tokens import analyze
 
-__all__ = ["contrast", "coverage", "crosswalk", "dimension_summary", "divergence", "keyness"]
+__all__ = [
+    "contrast",
+    "coverage",
+    "crosswalk",
+    "dimension_summary",
+    "divergence",
+    "keyness",
+    "principle_document",
+]
 
 
 def coverage(emap: EvidenceMap) -> pd.DataFrame:
@@ -239,4 +247,25 @@ def divergence(emap: EvidenceMap, walk: pd.DataFrame | None = None) -> pd.DataFr
                 "divergence": round(1 - overlap, 4),
             }
         )
+    return pd.DataFrame(rows)
+
+
+def principle_document(emap: EvidenceMap) -> pd.DataFrame:
+    """Long table of the best score of each principle in each document (for the heatmap)."""
+    documents = np.array([p.document for p in emap.mapper.passages_])
+    order = list(dict.fromkeys(documents.tolist()))
+    rows = []
+    for doc in order:
+        best = emap.scores[documents == doc].max(axis=0)
+        for j, (fw, principle) in enumerate(emap.pairs):
+            rows.append(
+                {
+                    "framework": fw.id,
+                    "principle": principle.id,
+                    "dimension": principle.dimension,
+                    "document": doc,
+                    "score": round(float(best[j]), 4),
+                    "above_threshold": bool(best[j] >= emap.threshold),
+                }
+            )
     return pd.DataFrame(rows)
