@@ -487,7 +487,7 @@ def test_bad_manifest_is_an_error_naming_the_place(
 
 def test_two_manifests_are_an_error(tmp_path: Path) -> None:
     write(tmp_path, {"a.txt": ARTICLE, "corpus.yaml": "", "corpus.csv": "file\n"})
-    with pytest.raises(CorpusError, match="two manifests in one corpus"):
+    with pytest.raises(CorpusError, match="two manifests in one corpus folder"):
         read_corpus(tmp_path)
 
 
@@ -540,3 +540,17 @@ def test_the_shared_corpus_reads_whole() -> None:
     fact_sheet = corpus.document("us-dfi-2022-fact-sheet.md")
     assert fact_sheet.title.startswith("FACT SHEET: United States and 60 Global Partners")
     assert fact_sheet.date == "2022-04-28"
+
+
+def test_a_manifest_in_each_folder_given_is_read(tmp_path: Path) -> None:
+    for name in ("a", "b"):
+        folder = tmp_path / name
+        folder.mkdir()
+        (folder / "doc.txt").write_text(f"Text of document {name} about the internet and its governance.\n")
+        (folder / "corpus.yaml").write_text(f"- file: doc.txt\n  title: Title {name}\n  discusses: x\n")
+    corpus = read_corpus([tmp_path / "a", tmp_path / "b"])
+    assert [(d.id, d.title, d.extra["discusses"]) for d in corpus.documents] == [
+        ("a/doc.txt", "Title a", "x"),
+        ("b/doc.txt", "Title b", "x"),
+    ]
+    assert corpus.summary()["unsupported"] == 0

@@ -143,17 +143,19 @@ def read_corpus(
         where = ", ".join(str(p) for p in inputs)
         raise CorpusError(f"{where}: no files found (hidden folders are not searched)")
 
-    manifest, manifest_data, entries = _find_manifest(found)
+    folders = {""} | {_relative_id(p, root) for p in inputs if p.is_dir()}
+    manifests, entries = _find_manifests(found, folders)
     records: dict[str, InputRecord] = {}
     texts: dict[str, tuple[str, ReadResult]] = {}
     for done, item in enumerate(found, start=1):
-        if item is manifest:
+        if item.id in manifests:
+            data, count = manifests[item.id]
             records[item.id] = InputRecord(
                 str(item.path),
                 "read",
-                hashlib.sha256(manifest_data).hexdigest(),
-                len(manifest_data),
-                reason=f"manifest: metadata for {len(entries)} file(s)",
+                hashlib.sha256(data).hexdigest(),
+                len(data),
+                reason=f"manifest: metadata for {count} file(s)",
             )
         else:
             records[item.id], read = _read(item, limits)
@@ -184,9 +186,19 @@ def read_corpus(
     return corpus
 
 
+def _absolute(path: Path) -> Path:
+    """Absolute and without ``..`` (symlinks are kept: ids follow the path the user gave)."""
+    return Path(os.path.normpath(path.absolute()))
+
+
+def _relative_id(folder: Path, root: Path) -> str:
+    relative = Path(os.path.relpath(_absolute(folder), root)).as_posix()
+    return "" if relative == "." else relative
+
+
 def _root(inputs: list[Path]) -> Path:
     """The folder ids are relative to: the folder given, or the common parent of the inputs."""
-    absolute = [p.absolute() for p in inputs]
+    absolute = [_absolute(p) for p in inputs]
     if len(inputs) == 1 and inputs[0].is_dir():
         return absolute[0]
     folders = [p if p.is_dir() else p.parent for p in absolute]
@@ -202,7 +214,7 @@ def _discover(inputs: list[Path], root: Path) -> list[_Found]:
     visited: set[str] = set()
 
     def add(path: Path, problem: str | None = None, status: InputStatus = "failed") -> None:
-        doc_id = PurePosixPath(*Path(os.path.relpath(path.absolute(), root)).parts).as_posix()
+        doc_id = PurePosixPath(*Path(os.path.relpath(_absolute(path), root)).parts).as_posix()
         found.setdefault(doc_id, _Found(path, doc_id, problem, status))
 
     def walk(start: Path, linked: list[Path]) -> None:
@@ -347,18 +359,31 @@ def _readable(path: Path) -> str:
 # --- manifest -------------------------------------------------------------------------------------
 
 
-def _find_manifest(found: list[_Found]) -> tuple[_Found | None, bytes, dict[str, _Entry]]:
-    """The manifest in the corpus root (if any), its bytes, and its entries by document id."""
-    manifests = [f for f in found if "/" not in f.id and f.id.lower() in MANIFEST_NAMES]
-    if len(manifests) > 1:
-        names = " and ".join(str(m.path) for m in manifests)
-        raise CorpusError(f"{names}: two manifests in one corpus; keep one of them")
-    if not manifests:
-        return None, b"", {}
-    manifest = manifests[0]
-    data = _read_manifest(manifest)
+def _find_manifests(
+    found: list[_Found], folders: set[str]
+) -> tuple[dict[str, tuple[bytes, int]], dict[str, _Entry]]:
+    """Manifests in the corpus root or in a folder given as input: their bytes and entry counts by id,
+    and the entries of all of them by document id (a manifest names files relative to its folder)."""
+    by_folder: dict[str, list[_Found]] = {}
+    for f in found:
+        folder, _, name = f.id.rpartition("/")
+        if name.lower() in MANIFEST_NAMES and folder in folders:
+            by_folder.setdefault(folder, []).append(f)
+    manifests: dict[str, tuple[bytes, int]] = {}
+    entries: dict[str, _Entry] = {}
     ids = {f.id for f in found}
-    return manifest, data, _load_manifest(data, str(manifest.path), manifest.path.suffix, ids)
+    for folder, items in sorted(by_folder.items()):
+        if len(items) > 1:
+            names = " and ".join(str(m.path) for m in items)
+            raise CorpusError(f"{names}: two manifests in one corpus folder; keep one of them")
+        manifest = items[0]
+        data = _read_manifest(manifest)
+        prefix = f"{folder}/" if folder else ""
+        local = {i.removeprefix(prefix) for i in ids if i.startswith(prefix)}
+        loaded = _load_manifest(data, str(manifest.path), manifest.path.suffix, local)
+        entries.update({prefix + key: entry for key, entry in loaded.items()})
+        manifests[manifest.id] = (data, len(loaded))
+    return manifests, entries
 
 
 def _read_manifest(item: _Found) -> bytes:

@@ -67,7 +67,7 @@ def print_evaluation(console: Console, evaluation: Any) -> None:
     s = evaluation.summary
     console.print(f"[bold]Evaluation on {s['items']} gold {evaluation.kind}[/bold]")
     for key in ("macro_f1", "side_macro_f1", "dimension_top1", "neutral_recall"):
-        if key in s:
+        if key in s and s[key] == s[key]:  # NaN: not measurable on these labels
             ci = s.get(f"{key}_ci")
             interval = f"  (95% CI {ci[0]:.3f}-{ci[1]:.3f}, documents resampled)" if ci else ""
             console.print(f"  {key:<16} {s[key]:.3f}{interval}")
