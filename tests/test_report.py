@@ -191,3 +191,16 @@ def test_bad_output_locations(tmp_path: Path, seeds_result, root: Path) -> None:
         write_report(seeds_result, root / "seeds" / "out", corpus_paths=[root / "seeds"])
     with pytest.raises(ReportError, match="unknown format docx"):
         write_report(seeds_result, tmp_path / "x", formats=["docx"])
+
+
+def test_warns_when_cjk_text_has_no_font(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from govcompare import charts
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "zh.txt").write_text(
+        "各国有权自主选择网络发展道路。 Cyber sovereignty matters to every state. " * 5
+    )
+    monkeypatch.setattr(charts, "cjk_font", lambda: None)
+    with pytest.warns(charts.CJKFontWarning, match="no CJK font is installed"):
+        write_report(run("frameworks", corpus), tmp_path / "out", formats=["md", "pdf"])

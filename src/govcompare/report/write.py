@@ -13,8 +13,10 @@ import fcntl
 import hashlib
 import json
 import os
+import re
 import shutil
 import tempfile
+import warnings
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -85,6 +87,24 @@ def locked(out_dir: Path) -> Iterator[None]:
         handle.close()
 
 
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff\u3040-\u30ff\uac00-\ud7af]")
+
+
+def _warn_without_cjk_font(result: Any) -> None:
+    """Chinese text with no CJK font installed prints as empty boxes in the PDF: say so."""
+    from govcompare.charts import CJKFontWarning, cjk_font
+
+    if cjk_font() is None and any(
+        _CJK.search(d.text) or _CJK.search(d.title) for d in result.corpus.documents
+    ):
+        warnings.warn(
+            "the corpus has Chinese, Japanese or Korean text but no CJK font is installed, so the PDF "
+            "shows it as empty boxes: apt-get install fonts-wqy-microhei (or fonts-noto-cjk)",
+            CJKFontWarning,
+            stacklevel=2,
+        )
+
+
 def _publish(staging: Path, out_dir: Path) -> None:
     """Move every entry of ``staging`` into ``out_dir``, replacing what is there."""
     trash = staging / ".replaced"
@@ -133,6 +153,8 @@ def write_report(
                 if fail_after == name:
                     raise RuntimeError(f"injected failure after {name}")
 
+            if "pdf" in formats:
+                _warn_without_cjk_font(result)
             context = build_context(result, title=title, corpus_label=corpus_label, evaluation=evaluation)
             context.charts = build_charts(result, context.corpus["label"])
             for chart in context.charts:
