@@ -268,7 +268,7 @@ def build_context(
     quality = None
     if evaluation is not None:
         quality = {
-            "items": evaluation.summary["items"],
+            "count": evaluation.summary["items"],
             "kind": evaluation.kind,
             "figures": [
                 (name, f"{evaluation.summary[key]:.3f}", _ci_text(evaluation.summary.get(f"{key}_ci")))
