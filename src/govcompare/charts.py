@@ -350,6 +350,21 @@ def _outline(ax: Axes, x: float, y: float) -> None:
     ax.add_patch(box)
 
 
+def _score_mesh(ax: Axes, matrix: np.ndarray[Any, Any], vmax: float) -> Any:
+    """A score heatmap on ``ax``: one cell per value, first row at the top, missing values blank."""
+    mesh = ax.pcolormesh(
+        np.ma.masked_invalid(matrix),
+        cmap=SCORE_CMAP,
+        vmin=0.0,
+        vmax=vmax,
+        edgecolors="white",
+        linewidth=0.6,
+    )
+    ax.set_xlim(0, matrix.shape[1])
+    ax.set_ylim(matrix.shape[0], 0)
+    return mesh
+
+
 def _vmax(values: np.ndarray[Any, Any], floor: float = 0.0) -> float:
     top = max(float(np.nanmax(values)) if values.size else 0.0, floor)
     return max(0.1, math.ceil(top * 10 - 1e-9) / 10)
@@ -577,16 +592,7 @@ def principle_heatmap(
         width, height, rotation = _heatmap_size(row_labels, doc_labels)
         fig, wrapped = _figure(source, height, width)
         ax = fig.subplots()
-        mesh = ax.pcolormesh(
-            np.ma.masked_invalid(grid),
-            cmap=SCORE_CMAP,
-            vmin=0.0,
-            vmax=vmax,
-            edgecolors="white",
-            linewidth=0.6,
-        )
-        ax.set_xlim(0, len(documents))
-        ax.set_ylim(len(rows), 0)
+        mesh = _score_mesh(ax, grid, vmax)
         annotate = len(documents) <= 14
         for i in range(len(rows)):
             for j in range(len(documents)):
@@ -830,16 +836,7 @@ def crosswalk_heatmap(crosswalk: pd.DataFrame, framework_ids: Sequence[str], sou
         width, height, rotation = _heatmap_size(row_labels, col_labels)
         fig, wrapped = _figure(source, height, width)
         ax = fig.subplots()
-        mesh = ax.pcolormesh(
-            np.ma.masked_invalid(matrix),
-            cmap=SCORE_CMAP,
-            vmin=0.0,
-            vmax=vmax,
-            edgecolors="white",
-            linewidth=0.6,
-        )
-        ax.set_xlim(0, len(cols))
-        ax.set_ylim(len(rows), 0)
+        mesh = _score_mesh(ax, matrix, vmax)
         for i in range(len(rows)):
             line = matrix[i]
             if np.all(np.isnan(line)):
