@@ -80,7 +80,7 @@ def _segments(text: str, terms: list[str]) -> list[tuple[str, bool]]:
     return pieces
 
 
-def _highlight_terms(row: Any, principle_terms: list[str]) -> list[str]:
+def _highlight_terms(row: Any) -> list[str]:
     """Surface forms to highlight: matched key terms plus the single words behind the top terms."""
     matched = [t for t in str(row.key_terms).split("; ") if t]
     top_words = {w for term in str(row.terms).split("; ") for w in term.split() if len(w) > 2}
@@ -151,9 +151,8 @@ def build_context(
                     & (evidence.document == row.evidence_document)
                     & (evidence.passage == row.evidence_passage)
                 ].iloc[0]
-                p_terms = fs.principle(row.evidence_principle)[1].key_terms
                 cell["evidence"] = {
-                    "segments": _segments(row.evidence_text, _highlight_terms(ev, p_terms)),
+                    "segments": _segments(row.evidence_text, _highlight_terms(ev)),
                     "document": row.evidence_document,
                     "passage": int(row.evidence_passage),
                     "score": f"{row.evidence_score:.3f}",
@@ -174,7 +173,7 @@ def build_context(
                 "passage": int(r.passage),
                 "start": int(r.start),
                 "end": int(r.end),
-                "segments": _segments(str(r.text), _highlight_terms(r, p.key_terms)),
+                "segments": _segments(str(r.text), _highlight_terms(r)),
                 "terms": str(r.terms),
                 "key_terms": str(r.key_terms),
                 "label": str(r.label),
