@@ -48,10 +48,23 @@ StrictOpt = Annotated[
     bool, typer.Option("--strict", help="Fail if any input file cannot be read, instead of skipping it.")
 ]
 MaxFileOpt = Annotated[
-    float, typer.Option("--max-file-mb", min=0.001, help="Skip (or with --strict, refuse) larger files.")
+    float,
+    typer.Option("--max-file-mb", min=0.001, max=1e6, help="Skip (or with --strict, refuse) larger files."),
 ]
 MaxPagesOpt = Annotated[int, typer.Option("--max-pages", min=1, help="Page limit per PDF.")]
 MaxPassagesOpt = Annotated[int, typer.Option("--max-passages", min=1, help="Passage limit per document.")]
+MaxCharsOpt = Annotated[
+    int, typer.Option("--max-chars", min=1, help="Character limit per document (normalised text).")
+]
+MaxDecompressedOpt = Annotated[
+    float,
+    typer.Option(
+        "--max-decompressed-mb",
+        min=0.001,
+        max=1e6,
+        help="Limit on what a PDF's streams or a .docx unpack to.",
+    ),
+]
 
 
 def _settings(
@@ -62,14 +75,19 @@ def _settings(
     max_file_mb: float = 50.0,
     max_pages: int = 2000,
     max_passages: int = 50_000,
+    max_chars: int = 20_000_000,
+    max_decompressed_mb: float = 200.0,
 ) -> Any:
-    from dataclasses import replace
-
     from govcompare.corpus import Limits
     from govcompare.passages import Segmenter
     from govcompare.pipeline import Settings
 
-    limits = replace(Limits(), max_file_bytes=int(max_file_mb * 1_000_000), max_pdf_pages=max_pages)
+    limits = Limits(
+        max_file_bytes=int(max_file_mb * 1_000_000),
+        max_pdf_pages=max_pages,
+        max_decompressed_bytes=int(max_decompressed_mb * 1_000_000),
+        max_chars=max_chars,
+    )
     return Settings(
         top_k=top_k,
         min_score=min_score,
@@ -123,8 +141,10 @@ def _run(frameworks: list[Path] | None, corpus: list[Path] | None, settings: Any
 
 
 def _relative(path: str, root: Path) -> str:
+    # Symbolic links are not resolved: a link (broken, or to a file elsewhere) shows where it lies.
     try:
-        return Path(path).resolve().relative_to(Path(root).resolve()).as_posix()
+        absolute = Path(os.path.normpath(Path(path).absolute()))
+        return absolute.relative_to(Path(os.path.normpath(Path(root).absolute()))).as_posix()
     except ValueError:
         return path
 
@@ -278,6 +298,8 @@ def ingest(
     max_file_mb: MaxFileOpt = 50.0,
     max_pages: MaxPagesOpt = 2000,
     max_passages: MaxPassagesOpt = 50_000,
+    max_chars: MaxCharsOpt = 20_000_000,
+    max_decompressed_mb: MaxDecompressedOpt = 200.0,
 ) -> None:
     """Read a corpus: every file with its status, passages, date and actor, and a summary."""
     from rich.table import Table
@@ -286,7 +308,12 @@ def ingest(
     from govcompare.passages import split_passages
 
     settings = _settings(
-        strict=strict, max_file_mb=max_file_mb, max_pages=max_pages, max_passages=max_passages
+        strict=strict,
+        max_file_mb=max_file_mb,
+        max_pages=max_pages,
+        max_passages=max_passages,
+        max_chars=max_chars,
+        max_decompressed_mb=max_decompressed_mb,
     )
     with ReadingProgress() as progress:
         result = read_corpus(corpus, strict=strict, limits=settings.limits, progress=progress)
@@ -322,13 +349,29 @@ def evidence(
     top_k: TopKOpt = 5,
     min_score: MinScoreOpt = None,
     output_format: Annotated[str, typer.Option("--format", help="text, csv or json.")] = "text",
+    strict: StrictOpt = False,
+    max_file_mb: MaxFileOpt = 50.0,
+    max_pages: MaxPagesOpt = 2000,
+    max_passages: MaxPassagesOpt = 50_000,
+    max_chars: MaxCharsOpt = 20_000_000,
+    max_decompressed_mb: MaxDecompressedOpt = 200.0,
 ) -> None:
     """Show a principle's evidence: ranked verbatim quotes with citation, score and explanation."""
     _check_choice("--format", output_format, ("text", "csv", "json"))
     from govcompare.frameworks import load_frameworks
 
     load_frameworks(frameworks or [Path("frameworks")]).principle(principle_id)  # fail fast on a bad id
-    result = _run(frameworks, corpus, _settings(top_k=top_k, min_score=min_score))
+    settings = _settings(
+        top_k=top_k,
+        min_score=min_score,
+        strict=strict,
+        max_file_mb=max_file_mb,
+        max_pages=max_pages,
+        max_passages=max_passages,
+        max_chars=max_chars,
+        max_decompressed_mb=max_decompressed_mb,
+    )
+    result = _run(frameworks, corpus, settings)
     table = result.evidence
     table = table[table.principle == principle_id]
     if output_format != "text":
@@ -349,10 +392,24 @@ def score(
     frameworks: FrameworksOpt = None,
     min_score: MinScoreOpt = None,
     strict: StrictOpt = False,
+    max_file_mb: MaxFileOpt = 50.0,
+    max_pages: MaxPagesOpt = 2000,
+    max_passages: MaxPassagesOpt = 50_000,
+    max_chars: MaxCharsOpt = 20_000_000,
+    max_decompressed_mb: MaxDecompressedOpt = 200.0,
 ) -> None:
     """Score which framework each document (or passage) leans to, with bootstrap intervals."""
     _check_choice("--format", output_format, ("table", "csv", "json"))
-    result = _run(frameworks, corpus, _settings(min_score=min_score, strict=strict))
+    settings = _settings(
+        min_score=min_score,
+        strict=strict,
+        max_file_mb=max_file_mb,
+        max_pages=max_pages,
+        max_passages=max_passages,
+        max_chars=max_chars,
+        max_decompressed_mb=max_decompressed_mb,
+    )
+    result = _run(frameworks, corpus, settings)
     table = result.passage_table if passages else result.documents
     if output_format != "table":
         _emit(table, output_format)
@@ -378,6 +435,12 @@ def evaluate(
         "reports/evaluation"
     ),
     min_score: MinScoreOpt = None,
+    strict: StrictOpt = False,
+    max_file_mb: MaxFileOpt = 50.0,
+    max_pages: MaxPagesOpt = 2000,
+    max_passages: MaxPassagesOpt = 50_000,
+    max_chars: MaxCharsOpt = 20_000_000,
+    max_decompressed_mb: MaxDecompressedOpt = 200.0,
 ) -> None:
     """Measure the mapping against gold labels: precision, recall, F1, confusion, intervals."""
     from govcompare.evaluation import evaluate as run_evaluation
@@ -385,7 +448,16 @@ def evaluate(
     from govcompare.report.write import write_evaluation
 
     labels = _read_gold(gold)
-    result = _run(frameworks, corpus, _settings(min_score=min_score))
+    settings = _settings(
+        min_score=min_score,
+        strict=strict,
+        max_file_mb=max_file_mb,
+        max_pages=max_pages,
+        max_passages=max_passages,
+        max_chars=max_chars,
+        max_decompressed_mb=max_decompressed_mb,
+    )
+    result = _run(frameworks, corpus, settings)
     evaluation = run_evaluation(result, labels)
     print_evaluation(out, evaluation)
     written = write_evaluation(out_dir, evaluation)
@@ -411,6 +483,8 @@ def report(
     max_file_mb: MaxFileOpt = 50.0,
     max_pages: MaxPagesOpt = 2000,
     max_passages: MaxPassagesOpt = 50_000,
+    max_chars: MaxCharsOpt = 20_000_000,
+    max_decompressed_mb: MaxDecompressedOpt = 200.0,
 ) -> None:
     """Write the contrast report (Markdown, HTML, PDF), charts, CSV exports and run record."""
     import time
@@ -435,6 +509,8 @@ def report(
         max_file_mb=max_file_mb,
         max_pages=max_pages,
         max_passages=max_passages,
+        max_chars=max_chars,
+        max_decompressed_mb=max_decompressed_mb,
     )
     result = _run(frameworks, corpus_paths, settings)
     evaluation = None
@@ -464,6 +540,8 @@ def report(
 
 
 def _read_gold(path: Path) -> Any:
+    import csv
+
     from govcompare.errors import EvaluationError
     from govcompare.evaluation import parse_gold
 
@@ -471,7 +549,10 @@ def _read_gold(path: Path) -> Any:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise EvaluationError(f"{path}: cannot read the gold file ({exc}): give a UTF-8 CSV") from None
-    return parse_gold(text, source=str(path))
+    try:
+        return parse_gold(text, source=str(path))
+    except csv.Error as exc:  # a field over the csv module's size limit
+        raise EvaluationError(f"{path}: not a valid CSV file ({exc})") from None
 
 
 def _check_choice(option: str, value: str, choices: tuple[str, ...]) -> None:

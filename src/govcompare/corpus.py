@@ -24,16 +24,17 @@ import stat
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from govcompare.errors import CorpusError
 from govcompare.models import Document, InputRecord, InputStatus
 from govcompare.readers import READERS, unsupported_reason
 from govcompare.readers.base import FIELDS, Limits, ReadResult, megabytes, parse_date
 from govcompare.textnorm import decode, guess_language, normalise
+from govcompare.yamlsafe import YamlLimits, parse_yaml
 
 __all__ = ["MANIFEST_NAMES", "Corpus", "Limits", "near_duplicates", "read_corpus"]
 
@@ -144,7 +145,7 @@ def read_corpus(
         raise CorpusError(f"{where}: no files found (hidden folders are not searched)")
 
     folders = {""} | {_relative_id(p, root) for p in inputs if p.is_dir()}
-    manifests, entries = _find_manifests(found, folders)
+    manifests, entries = _find_manifests(found, folders, limits)
     records: dict[str, InputRecord] = {}
     texts: dict[str, tuple[str, ReadResult]] = {}
     for done, item in enumerate(found, start=1):
@@ -360,7 +361,7 @@ def _readable(path: Path) -> str:
 
 
 def _find_manifests(
-    found: list[_Found], folders: set[str]
+    found: list[_Found], folders: set[str], limits: Limits
 ) -> tuple[dict[str, tuple[bytes, int]], dict[str, _Entry]]:
     """Manifests in the corpus root or in a folder given as input: their bytes and entry counts by id,
     and the entries of all of them by document id (a manifest names files relative to its folder)."""
@@ -377,7 +378,7 @@ def _find_manifests(
             names = " and ".join(str(m.path) for m in items)
             raise CorpusError(f"{names}: two manifests in one corpus folder; keep one of them")
         manifest = items[0]
-        data = _read_manifest(manifest)
+        data = _read_manifest(manifest, limits)
         prefix = f"{folder}/" if folder else ""
         local = {i.removeprefix(prefix) for i in ids if i.startswith(prefix)}
         loaded = _load_manifest(data, str(manifest.path), manifest.path.suffix, local)
@@ -386,10 +387,16 @@ def _find_manifests(
     return manifests, entries
 
 
-def _read_manifest(item: _Found) -> bytes:
+def _read_manifest(item: _Found, limits: Limits) -> bytes:
     if item.problem is not None:
         raise CorpusError(f"{item.path}: {item.problem}")
     try:
+        size = item.path.stat().st_size
+        if size > limits.max_file_bytes:
+            raise CorpusError(
+                f"{item.path}: manifest is {megabytes(size)}, over the {megabytes(limits.max_file_bytes)} "
+                "limit (--max-file-mb)"
+            )
         return item.path.read_bytes()
     except OSError as exc:
         raise CorpusError(f"{item.path}: {_os_reason(exc)}") from None
@@ -438,55 +445,68 @@ def _manifest_fields(raw: Iterable[tuple[str, object, int]], name: str) -> dict[
 
 
 def _manifest_yaml(text: str, name: str) -> Iterable[tuple[str, _Entry]]:
+    if all(not line.strip() or line.lstrip().startswith("#") for line in text.splitlines()):
+        return  # an empty manifest names no files
+    # Values are bounded by what the file could hold written out, so aliases cannot multiply them.
+    limits = YamlLimits(
+        max_bytes=len(text.encode("utf-8", "surrogatepass")) + 1, max_nodes=max(100_000, len(text))
+    )
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else 1
-        raise CorpusError(f"{name}:{line}: not valid YAML ({getattr(exc, 'problem', exc)})") from None
-    if root is None:
-        return
-    constructor = yaml.SafeLoader("")
+        located = parse_yaml(text, source=name, limits=limits)
+    except ValueError as exc:
+        problem = exc.args[0]
+        message = problem.message
+        if message.startswith("invalid YAML: "):
+            message = f"not valid YAML ({message.removeprefix('invalid YAML: ')})"
+        raise CorpusError(f"{name}:{problem.line}: {message}") from None
 
-    def scalar(node: yaml.Node, what: str) -> object:
-        if not isinstance(node, yaml.ScalarNode):
-            raise CorpusError(f"{name}:{node.start_mark.line + 1}: {what}: expected a single value")
-        return constructor.construct_object(node)
+    def line(path: tuple[str | int, ...]) -> int:
+        return located.position(path)[0]
 
-    def pairs(node: yaml.MappingNode) -> list[tuple[str, object, int]]:
+    def pairs(mapping: dict[object, object], path: tuple[str | int, ...]) -> list[tuple[str, object, int]]:
         out = []
-        for key_node, value_node in node.value:
-            key = str(scalar(key_node, "field name")).strip().lower()
-            out.append((key, scalar(value_node, key), key_node.start_mark.line + 1))
+        for raw_key, value in mapping.items():
+            key = str(raw_key).strip().lower()
+            where = (*path, str(raw_key))
+            if isinstance(value, list | dict):
+                raise CorpusError(f"{name}:{line(where)}: {key}: expected a single value")
+            out.append((key, value, (located.key_positions.get(where) or located.position(where))[0]))
         return out
 
-    if isinstance(root, yaml.SequenceNode):
-        for node in root.value:
-            line = node.start_mark.line + 1
-            if not isinstance(node, yaml.MappingNode):
-                raise CorpusError(f"{name}:{line}: each entry must be a mapping with a 'file' field")
-            items = pairs(node)
-            files = [str(v) for k, v, _ in items if k in ("file", "path") and v]
+    root = located.value
+    if isinstance(root, list):
+        for i, item in enumerate(root):
+            if not isinstance(item, dict):
+                raise CorpusError(f"{name}:{line((i,))}: each entry must be a mapping with a 'file' field")
+            items = pairs(item, (i,))
+            files = [str(v) for k, v, _ in items if k in ("file", "path") and v is not None and v != ""]
             if len(files) != 1:
-                raise CorpusError(f"{name}:{line}: each entry needs exactly one 'file' (or 'path')")
+                raise CorpusError(f"{name}:{line((i,))}: each entry needs exactly one 'file' (or 'path')")
             rest = [(k, v, n) for k, v, n in items if k not in ("file", "path")]
-            yield files[0], _Entry(line, _manifest_fields(rest, name))
-    elif isinstance(root, yaml.MappingNode):
-        for key_node, value_node in root.value:
-            line = key_node.start_mark.line + 1
-            file = str(scalar(key_node, "file"))
-            if isinstance(value_node, yaml.ScalarNode) and value_node.value in ("", "~", "null"):
-                yield file, _Entry(line)
+            yield files[0], _Entry(line((i,)), _manifest_fields(rest, name))
+    elif isinstance(root, dict):
+        for raw_file, value in root.items():
+            where = (str(raw_file),)
+            entry_line = (located.key_positions.get(where) or located.position(where))[0]
+            if value is None or value == "":
+                yield str(raw_file), _Entry(entry_line)
                 continue
-            if not isinstance(value_node, yaml.MappingNode):
-                raise CorpusError(f"{name}:{line}: {file}: expected a mapping of fields")
-            yield file, _Entry(line, _manifest_fields(pairs(value_node), name))
+            if not isinstance(value, dict):
+                raise CorpusError(f"{name}:{entry_line}: {raw_file}: expected a mapping of fields")
+            yield str(raw_file), _Entry(entry_line, _manifest_fields(pairs(value, where), name))
     else:
         raise CorpusError(f"{name}:1: expected a list of entries or a mapping keyed by file")
 
 
 def _manifest_csv(text: str, name: str) -> Iterable[tuple[str, _Entry]]:
     reader = csv.reader(io.StringIO(text))
+    try:
+        yield from _manifest_rows(reader, name)
+    except csv.Error as exc:  # a field over the csv module's size limit, an unclosed quote...
+        raise CorpusError(f"{name}:{reader.line_num}: not valid CSV ({exc})") from None
+
+
+def _manifest_rows(reader: Any, name: str) -> Iterable[tuple[str, _Entry]]:
     header = [column.strip().lower() for column in next(reader, [])]
     if not header or not {"file", "path"} & set(header):
         raise CorpusError(f"{name}:1: the header needs a 'file' column")

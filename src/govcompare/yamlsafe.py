@@ -32,6 +32,12 @@ _STANDARD_TAGS = {
     "tag:yaml.org,2002:map",
 }
 
+_KINDS = {
+    "tag:yaml.org,2002:int": "number",
+    "tag:yaml.org,2002:float": "number",
+    "tag:yaml.org,2002:timestamp": "date",
+}
+
 
 @dataclass(frozen=True, slots=True)
 class YamlLimits:
@@ -110,13 +116,19 @@ class _Builder:
                         key_node.start_mark.column + 1,
                         "a key must be a plain value",
                     )
-                key = self._scalars.construct_object(key_node)
-                if key == "<<" or key_node.tag == "tag:yaml.org,2002:merge":
+                if key_node.tag == "tag:yaml.org,2002:merge" or key_node.value == "<<":
                     raise _Fail(
                         key_node.start_mark.line + 1,
                         key_node.start_mark.column + 1,
                         "merge keys (<<) are not supported: write the keys out",
                     )
+                if key_node.tag not in _STANDARD_TAGS:
+                    raise _Fail(
+                        key_node.start_mark.line + 1,
+                        key_node.start_mark.column + 1,
+                        f"tag {key_node.tag!r} is not allowed: remove it",
+                    )
+                key = self._scalar(key_node)
                 if key in result:
                     raise _Fail(
                         key_node.start_mark.line + 1,
@@ -136,7 +148,18 @@ class _Builder:
             return result
         if isinstance(node, yaml.SequenceNode):
             return [self.build(item, (*path, i), depth + 1) for i, item in enumerate(node.value)]
-        return self._scalars.construct_object(node)
+        return self._scalar(node)
+
+    def _scalar(self, node: yaml.Node) -> Any:
+        try:
+            return self._scalars.construct_object(node)
+        # a date like 2022-13-45, or an integer over Python's 4,300-digit conversion limit
+        except (ValueError, OverflowError, yaml.YAMLError):
+            mark = node.start_mark
+            text = str(node.value)
+            shown = repr(text if len(text) <= 40 else text[:40] + "...")
+            kind = _KINDS.get(str(node.tag), "value")
+            raise _Fail(mark.line + 1, mark.column + 1, f"cannot read {shown} as a {kind}") from None
 
 
 def _flow_depth(text: str, limit: int) -> tuple[int, int, int]:
@@ -158,17 +181,35 @@ def _flow_depth(text: str, limit: int) -> tuple[int, int, int]:
     return deepest, *where
 
 
+def _check_encodable(text: str) -> None:
+    """Refuse lone surrogates (only a ``str`` from a careless caller has them): YAML is Unicode text."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        line, column = _line_column(text, exc.start)
+        raise _Fail(
+            line, column, f"invalid YAML: character U+{ord(text[exc.start]):04X} is not allowed"
+        ) from None
+
+
+def _line_column(text: str, position: int) -> tuple[int, int]:
+    line = text.count("\n", 0, position) + 1
+    return line, position - (text.rfind("\n", 0, position) + 1) + 1
+
+
 def parse_yaml(data: bytes | str, *, source: str, limits: YamlLimits | None = None) -> Located:
     """Parse one YAML document safely; raise a list of one Problem on any failure.
 
     Raises ``ValueError`` carrying a :class:`~govcompare.errors.Problem` as its only argument.
     """
     limits = limits or YamlLimits()
-    size = len(data.encode("utf-8")) if isinstance(data, str) else len(data)
+    # surrogatepass: text from a careless caller may hold lone surrogates; the reader refuses them below
+    size = len(data.encode("utf-8", "surrogatepass")) if isinstance(data, str) else len(data)
     try:
         if size > limits.max_bytes:
             raise _Fail(1, 1, f"file is {size:,} bytes, over the {limits.max_bytes:,}-byte limit for YAML")
         text = data if isinstance(data, str) else _decode(data, source)
+        _check_encodable(text)
         if not text.strip() or all(not ln.strip() or ln.lstrip().startswith("#") for ln in text.splitlines()):
             raise _Fail(1, 1, "file is empty")
         if text.count("[") + text.count("{") > limits.max_depth:
@@ -186,8 +227,12 @@ def parse_yaml(data: bytes | str, *, source: str, limits: YamlLimits | None = No
             line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
             what = exc.problem or exc.context or "invalid YAML"
             raise _Fail(line, column, f"invalid YAML: {what}") from None
+        except yaml.reader.ReaderError as exc:  # a character YAML does not allow; has no mark
+            line, column = _line_column(text, exc.position)
+            character = exc.character if isinstance(exc.character, int) else ord(exc.character[:1] or " ")
+            raise _Fail(line, column, f"invalid YAML: character U+{character:04X} is not allowed") from None
         except yaml.YAMLError as exc:
-            raise _Fail(1, 1, f"invalid YAML: {exc}") from None
+            raise _Fail(1, 1, f"invalid YAML: {' '.join(str(exc).split())}") from None
         except RecursionError:
             raise _Fail(1, 1, "nested too deeply to read") from None
         if root is None:

@@ -63,9 +63,11 @@ Reader = Callable[[bytes, Limits], ReadResult]
 
 
 def megabytes(n: int) -> str:
-    """``52428800`` -> ``"50 MB"``; one decimal where it matters."""
-    value = f"{n / MB:.1f}".removesuffix(".0")
-    return f"{value} MB"
+    """``50000000`` -> ``"50 MB"``, one decimal where it matters; smaller sizes in kB or bytes."""
+    if n < 1000:
+        return f"{n} byte" if n == 1 else f"{n} bytes"
+    unit, size = ("MB", MB) if n >= MB else ("kB", 1000)
+    return f"{n / size:.1f}".removesuffix(".0") + f" {unit}"
 
 
 _DATE_FORMATS = (

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+import zlib
 from typing import Any
 
 import docx
@@ -23,10 +24,26 @@ def read_docx(data: bytes, limits: Limits) -> ReadResult:
     try:
         document = docx.Document(io.BytesIO(data))
         paragraphs, heading = _paragraphs(document)
-    # lxml's XMLSyntaxError is a SyntaxError; a member that lies about its size is a BadZipFile
-    except (PackageNotFoundError, KeyError, ValueError, SyntaxError, zipfile.BadZipFile) as exc:
-        raise CorpusError(f"not a readable Word document ({exc}): open and re-save it in Word") from None
-    return ReadResult("\n\n".join(paragraphs), *_properties(document), heading=heading)
+        known, extra = _properties(document)
+    # lxml's XMLSyntaxError is a SyntaxError; a member that lies about its size is a BadZipFile, damaged
+    # compressed data a zlib.error or EOFError; python-docx meets a part whose XML is not the element it
+    # expects with AttributeError or TypeError
+    except (
+        PackageNotFoundError,
+        KeyError,
+        ValueError,
+        SyntaxError,
+        zipfile.BadZipFile,
+        zlib.error,
+        EOFError,
+        AttributeError,
+        TypeError,
+        NotImplementedError,  # zipfile: a compression method it cannot read
+        RuntimeError,  # zipfile: an encrypted member
+    ) as exc:
+        reason = " ".join(str(exc).split())
+        raise CorpusError(f"not a readable Word document ({reason}): open and re-save it in Word") from None
+    return ReadResult("\n\n".join(paragraphs), known, extra, heading=heading)
 
 
 def _check_archive(data: bytes, limits: Limits) -> None:
@@ -38,6 +55,8 @@ def _check_archive(data: bytes, limits: Limits) -> None:
         raise CorpusError(
             "not a .docx file (not a zip archive): if it is an old .doc or another format, save it as .docx"
         ) from None
+    except NotImplementedError as exc:  # a zip version or feature Python's zipfile cannot read
+        raise CorpusError(f"not a readable .docx file ({exc}): open and re-save it in Word") from None
     if "word/document.xml" not in names:
         raise CorpusError("not a Word document (no word/document.xml inside): save it as .docx")
     if unpacked > limits.max_decompressed_bytes:

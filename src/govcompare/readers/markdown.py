@@ -11,13 +11,13 @@ import html
 import re
 from collections.abc import Sequence
 
-import yaml
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
 from govcompare.errors import CorpusError
 from govcompare.readers.base import Limits, ReadResult, split_metadata
 from govcompare.textnorm import decode
+from govcompare.yamlsafe import parse_yaml
 
 __all__ = ["read_markdown", "split_front_matter"]
 
@@ -45,21 +45,28 @@ def read_markdown(data: bytes, limits: Limits) -> ReadResult:
 
 
 def split_front_matter(text: str) -> tuple[dict[object, object], str]:
-    """Split ``---`` delimited YAML front matter from the body; no front matter gives ``{}``."""
+    """Split ``---`` delimited YAML front matter from the body; no front matter gives ``{}``.
+
+    The YAML is read by the same safe loader as framework files: no tags, no duplicate keys, bounded
+    aliases and nesting.
+    """
     match = _FRONT_MATTER.match(text)
     if match is None:
         return {}, text
-    try:
-        data = yaml.safe_load(match.group(1))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        problem = getattr(exc, "problem", None) or "cannot be parsed"
-        where = f"line {mark.line + 2}: " if mark is not None else ""  # +1 for the opening ---
-        raise CorpusError(f"front matter is not valid YAML ({where}{problem})") from None
-    except RecursionError:
-        raise CorpusError("front matter is nested too deeply to be metadata") from None
-    if data is None:
+    block = match.group(1)
+    if all(not line.strip() or line.lstrip().startswith("#") for line in block.splitlines()):
         return {}, text[match.end() :]
+    try:
+        data = parse_yaml(block, source="front matter").value
+    except ValueError as exc:
+        problem = exc.args[0]
+        line = problem.line + 1  # +1 for the opening ---
+        message = problem.message
+        if message.startswith("invalid YAML: "):
+            raise CorpusError(
+                f"front matter is not valid YAML (line {line}: {message.removeprefix('invalid YAML: ')})"
+            ) from None
+        raise CorpusError(f"front matter, line {line}: {message}") from None
     if not isinstance(data, dict):
         kind = "a list" if isinstance(data, list) else f"a single value ({type(data).__name__})"
         raise CorpusError(

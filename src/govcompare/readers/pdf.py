@@ -19,7 +19,9 @@ import ctypes
 import math
 import re
 import statistics
+import sys
 import unicodedata
+import zlib
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -29,7 +31,7 @@ import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
 from govcompare.errors import CorpusError
-from govcompare.readers.base import Limits, ReadResult, parse_date
+from govcompare.readers.base import Limits, ReadResult, megabytes, parse_date
 
 __all__ = ["ENCRYPTED", "NO_TEXT_LAYER", "read_pdf"]
 
@@ -52,10 +54,13 @@ _SENTENCE_END = (".", "!", "?", ":", ";", "”", '"', "’", ")")
 _WORD = re.compile(r"\w+(?:[-\u2010]\w+)*")
 _TRAILING_HYPHEN = re.compile(r"([^\W\d_]+)[-\u2010]$")
 _LEADING_WORD = re.compile(r"^\w+")
+_DICTIONARY_WINDOW = 4096  # bytes before a stream searched for its dictionary
+_CHUNK = 1 << 20
+_IMAGE = re.compile(rb"/Subtype\s*/Image\b")
+_LONGEST_WORD = 64  # characters; a longer "word" at a line end is not a hyphenated word
 _CJK = "\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef"
 _CJK_END = re.compile(f"[{_CJK}]$")
 _CJK_START = re.compile(f"[{_CJK}]")
-_TOC_ENTRY = re.compile(r"(?:\.{4,}|…{2,})\s*\d+$")
 _DASH_END = ("—", "–", "/")
 # First parts that make compounds far more often than they are syllables of one word.
 _PREFIXES = frozenset(
@@ -80,6 +85,7 @@ class _Line:
 
 def read_pdf(data: bytes, limits: Limits) -> ReadResult:
     """Read the text layer of a PDF into paragraphs separated by blank lines."""
+    _check_unpacked_size(data, limits)
     try:
         document = pdfium.PdfDocument(data)
     except pdfium.PdfiumError as exc:
@@ -95,11 +101,21 @@ def read_pdf(data: bytes, limits: Limits) -> ReadResult:
                 f"PDF has {count:,} pages, over the {limits.max_pdf_pages:,}-page limit (--max-pages)"
             )
         pages, heights = [], []
+        chars = 0
         for number in range(count):
-            page = document[number]
+            try:
+                page = document[number]
+            except pdfium.PdfiumError as exc:
+                raise CorpusError(f"page {number + 1} cannot be read ({exc}): the PDF is damaged") from None
             try:
                 heights.append(page.get_height())
-                pages.append(_page_lines(page))
+                lines, page_chars = _page_lines(page, limits.max_chars - chars)
+                chars += page_chars
+                if chars > limits.max_chars:
+                    raise CorpusError(
+                        f"text has {chars:,} characters, over the {limits.max_chars:,} limit (--max-chars)"
+                    )
+                pages.append(lines)
             except pdfium.PdfiumError as exc:
                 raise CorpusError(f"page {number + 1} cannot be read ({exc}): the PDF is damaged") from None
             finally:
@@ -117,12 +133,64 @@ def read_pdf(data: bytes, limits: Limits) -> ReadResult:
     return ReadResult(text, *_info(info), heading=heading)
 
 
-def _page_lines(page: Any) -> list[_Line]:
+def _page_lines(page: Any, room: int) -> tuple[list[_Line], int]:
+    """The lines of one page and its character count (no lines when it has more than ``room``)."""
     textpage = page.get_textpage()
     try:
-        return _lines(_chars(textpage.raw, textpage.count_chars()))
+        count = textpage.count_chars()
+        if count > room:  # checked before the per-character loop, which would take minutes
+            return [], count
+        return _lines(_chars(textpage.raw, count)), count
     finally:
         textpage.close()
+
+
+def _check_unpacked_size(data: bytes, limits: Limits) -> None:
+    """Refuse a PDF whose compressed streams unpack past ``limits.max_decompressed_bytes``.
+
+    pdfium inflates content, font and object streams whole and in memory, so a small file can hold
+    gigabytes (a "decompression bomb"). Each Flate stream is inflated here first in bounded chunks,
+    counting and discarding the output. Images are skipped: text extraction never decodes them. The
+    streams of an encrypted PDF that opens without a password cannot be inflated without decrypting
+    them, so such a file is not checked.
+    """
+    total = 0
+    position = data.find(b"stream")
+    while position != -1:
+        start = position + len(b"stream")
+        if data[position - 3 : position] != b"end" and data[start : start + 1] in (b"\r", b"\n"):
+            start += 2 if data[start : start + 2] == b"\r\n" else 1
+            dictionary = data[max(0, position - _DICTIONARY_WINDOW) : position]
+            if not _IMAGE.search(dictionary[dictionary.rfind(b"obj") + 1 :]):
+                total += _inflated_size(data, start, limits.max_decompressed_bytes - total)
+                if total > limits.max_decompressed_bytes:
+                    raise CorpusError(
+                        f"PDF streams unpack to more than the {megabytes(limits.max_decompressed_bytes)} "
+                        "limit (--max-decompressed-mb)"
+                    )
+        position = data.find(b"stream", start)
+
+
+def _inflated_size(data: bytes, start: int, room: int) -> int:
+    """How many bytes the zlib stream at ``start`` inflates to (0 if it is not one), up to ``room + 1``."""
+    inflater = zlib.decompressobj()
+    view = memoryview(data)  # slices without copies: most streams end (or fail) in their first bytes
+    size = 0
+    position = start
+    try:
+        while not inflater.eof and size <= room:
+            chunk: bytes | memoryview
+            if inflater.unconsumed_tail:
+                chunk = inflater.unconsumed_tail
+            elif position < len(data):
+                chunk = view[position : position + _CHUNK]
+                position += len(chunk)
+            else:
+                break
+            size += len(inflater.decompress(chunk, _CHUNK))
+    except zlib.error:
+        pass  # not Flate data, or damaged: pdfium will say so, or read what it can
+    return size
 
 
 # (character, left, right, bottom, top, font-box height, generated by pdfium)
@@ -148,6 +216,8 @@ def _chars(handle: Any, count: int) -> list[_Char]:
         if code == 10:
             chars.append(("\n", 0.0, 0.0, 0.0, 0.0, 0.0, generated))
             continue
+        if code > sys.maxunicode:
+            continue  # a broken font's mapping: no character
         if code in _PDFIUM_HYPHENS:
             code = ord("-")
         pdfium_c.FPDFText_GetCharBox(handle, index, left, right, bottom, top)
@@ -299,9 +369,31 @@ def _same_paragraph(previous: _Line, line: _Line) -> bool:
         return False
     if abs(previous.size - line.size) > _SIZE_CHANGE * size:
         return False
-    if _TOC_ENTRY.search(previous.text):
+    if _toc_entry(previous.text):
         return False
     return line.text[0] not in _BULLETS
+
+
+def _toc_entry(text: str) -> bool:
+    """A table-of-contents line: leader dots, then a page number (``Introduction ...... 4``)."""
+    head = text.rstrip()
+    digits = len(head)
+    while digits and head[digits - 1].isdecimal():
+        digits -= 1
+    if digits == len(head):
+        return False
+    return head[:digits].rstrip().endswith(("....", "……"))
+
+
+def _trailing_hyphen(text: str) -> re.Match[str] | None:
+    """The word broken by a hyphen at the end of ``text``, if any.
+
+    Only the end of the line is searched: a regex anchored at ``$`` tried from every position of a
+    line that is one enormous word would take quadratic time.
+    """
+    if not text.endswith(("-", "\u2010")):
+        return None
+    return _TRAILING_HYPHEN.search(text, max(0, len(text) - _LONGEST_WORD))
 
 
 def _continues(last: _Line, first: _Line) -> bool:
@@ -320,7 +412,7 @@ def _word_counts(paragraphs: list[list[str]]) -> Counter[str]:
         broken = False
         for line in lines:
             text = _LEADING_WORD.sub("", line, count=1) if broken else line
-            hyphen = _TRAILING_HYPHEN.search(text)
+            hyphen = _trailing_hyphen(text)
             broken = hyphen is not None
             if hyphen is not None:
                 text = text[: hyphen.start()]
@@ -340,7 +432,7 @@ def _join(lines: list[str], counts: Counter[str]) -> str:
     parts = [lines[0]]
     for line in lines[1:]:
         end = parts[-1]
-        hyphen = _TRAILING_HYPHEN.search(end)
+        hyphen = _trailing_hyphen(end)
         second = _LEADING_WORD.match(line)
         if hyphen is not None and second is not None:
             if _keep_hyphen(hyphen.group(1), second.group(), counts):

@@ -2,7 +2,8 @@
 
 A report is built in a private staging folder inside the output folder and moved into place only when
 every file is complete, so an interrupted or failed run leaves the previous report as it was. A lock file
-stops two runs from writing to the same folder at once.
+stops two runs from writing to the same folder at once; the run holding it first deletes staging folders
+left by runs that were killed.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ __all__ = ["FORMATS", "write_evaluation", "write_report"]
 
 FORMATS = ("md", "html", "pdf")
 LOCK_FILE = ".govcompare.lock"
+STAGING_PREFIX = ".govcompare-build-"
 
 
 def write_evaluation(out_dir: Path, evaluation: Any) -> Path:
@@ -105,6 +107,13 @@ def _warn_without_cjk_font(result: Any) -> None:
         )
 
 
+def _remove_stale_builds(out_dir: Path) -> None:
+    """Delete staging folders left by runs that were killed; only called while holding the lock."""
+    for stale in out_dir.glob(f"{STAGING_PREFIX}*"):
+        if stale.is_dir() and not stale.is_symlink():
+            shutil.rmtree(stale, ignore_errors=True)
+
+
 def _publish(staging: Path, out_dir: Path) -> None:
     """Move every entry of ``staging`` into ``out_dir``, replacing what is there."""
     trash = staging / ".replaced"
@@ -141,7 +150,13 @@ def write_report(
         raise ReportError(f"unknown format {', '.join(unknown) or '(none)'}: choose from {','.join(FORMATS)}")
     out_dir = check_output_folder(out_dir, corpus_paths)
     with locked(out_dir):
-        staging = Path(tempfile.mkdtemp(prefix=".govcompare-build-", dir=out_dir))
+        _remove_stale_builds(out_dir)
+        try:
+            staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=out_dir))
+        except OSError as exc:
+            raise ReportError(
+                f"{out_dir}: cannot write here ({exc.strerror or exc}): choose another --out"
+            ) from None
         try:
             written: dict[str, bytes] = {}
 
@@ -178,6 +193,10 @@ def write_report(
                 "run.json", (json.dumps(record, indent=2, sort_keys=True, default=str) + "\n").encode("utf-8")
             )
             _publish(staging, out_dir)
+        except OSError as exc:  # a full disk, a quota: the previous report is still whole
+            raise ReportError(
+                f"{out_dir}: cannot write the report ({exc.strerror or exc}); the previous report is unchanged"
+            ) from None
         finally:
             shutil.rmtree(staging, ignore_errors=True)
     return [out_dir / name for name in sorted(written)]
