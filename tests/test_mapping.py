@@ -4,11 +4,16 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
+from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
+from sklearn.preprocessing import normalize
 
+from govcompare import mapping
 from govcompare.errors import MappingError
 from govcompare.frameworks import load_frameworks
 from govcompare.mapping import NEUTRAL, EvidenceMapper
 from govcompare.models import Passage
+from govcompare.tokens import analyze
 
 FRAMEWORKS = Path(__file__).parent / "data" / "frameworks"
 
@@ -71,3 +76,87 @@ def test_min_score_override_and_determinism() -> None:
     assert len(a.evidence()) == 3
     assert a.evidence().equals(b.evidence())
     assert np.array_equal(a.scores, b.scores)
+
+
+def _corpus() -> list[Passage]:
+    extra = [
+        "Multi-stakeholder governance of the Internet, with civil society and the technical community.",
+        "网络主权，尊重各国自主选择网络发展道路。",
+        "the of and 1 2 3",
+    ]
+    return passages() + [Passage("z.txt", i, 0, len(t), t) for i, t in enumerate(extra, start=1)]
+
+
+def test_fit_is_what_tfidf_vectorizer_gives() -> None:
+    corpus = _corpus()
+    mapper = EvidenceMapper().fit(corpus)
+    reference = TfidfVectorizer(analyzer=analyze, sublinear_tf=True, dtype=np.float32)
+    expected = reference.fit_transform([p.text for p in corpus])
+    for name in ("data", "indices", "indptr"):
+        assert np.array_equal(getattr(mapper.matrix_, name), getattr(expected, name)), name
+    assert mapper.vectorizer_.vocabulary_ == reference.vocabulary_
+    assert np.array_equal(mapper.vectorizer_.idf_, reference.idf_)
+    assert mapper.terms_.tolist() == reference.get_feature_names_out().tolist()
+    queries = ["cyber sovereignty", "free flow of data"]
+    assert (mapper.vectorizer_.transform(queries) != reference.transform(queries)).nnz == 0
+    assert np.array_equal(
+        mapper.counts_.toarray(),
+        CountVectorizer(analyzer=analyze).fit_transform([p.text for p in corpus]).toarray(),
+    )
+
+
+def test_passages_without_terms_are_a_mapping_error() -> None:
+    with pytest.raises(MappingError, match="no terms"):
+        EvidenceMapper().fit([Passage("a.txt", 1, 0, 10, "the of and")])
+
+
+def test_queries_and_scores_are_the_unbatched_floats(monkeypatch: pytest.MonkeyPatch) -> None:
+    fs = load_frameworks([FRAMEWORKS / "good_minimal.yaml", FRAMEWORKS / "good_second.yaml"])
+    mapper = EvidenceMapper().fit(_corpus())
+    principles = [p for _, p in fs.principles()]
+
+    def component(pieces: list[str]) -> sp.csr_matrix:  # the straightforward way: a dense sum per group
+        if not pieces:
+            return sp.csr_matrix((1, mapper.matrix_.shape[1]), dtype=np.float32)
+        rows = mapper.vectorizer_.transform(list(pieces))
+        return sp.csr_matrix(normalize(sp.csr_matrix(rows.sum(axis=0))), dtype=np.float32)
+
+    w = mapper.weights
+    expected = sp.vstack(
+        [
+            sp.csr_matrix(
+                normalize(
+                    w.key_terms * component(p.key_terms)
+                    + w.exemplars * component(p.exemplars)
+                    + w.statement * component([f"{p.title}. {p.statement}"])
+                ),
+                dtype=np.float32,
+            )
+            for p in principles
+        ]
+    ).tocsr()
+    opposite = sp.vstack([component(p.opposite_terms) for p in principles]).tocsr()
+    queries, got_opposite = mapper.queries(principles)
+    for got, want in ((queries, expected), (got_opposite, opposite)):
+        for name in ("data", "indices", "indptr"):
+            assert np.array_equal(getattr(got, name), getattr(want, name))
+    scores = np.asarray((mapper.matrix_ @ expected.T).todense(), dtype=np.float64)
+    scores -= mapper.opposite_penalty * np.asarray((mapper.matrix_ @ opposite.T).todense())
+    np.clip(scores, 0.0, None, out=scores)
+    monkeypatch.setattr(mapping, "_BLOCK", 2)  # several blocks, scored on two threads
+    assert np.array_equal(mapper.match(fs).scores, scores.astype(np.float32))
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_weighted_sampler_draws_what_numpy_choice_draws(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    size = int(rng.integers(1, 5000))
+    df = np.maximum(np.rint(rng.pareto(1.0, size) * 3), 1.0).astype(np.float32 if seed % 2 else np.float64)
+    p = df / df.sum()
+    sampler = mapping._WeightedSampler(p)
+    ours, numpys = np.random.default_rng(seed), np.random.default_rng(seed)
+    for k in rng.integers(0, min(size, 300) + 1, size=5):
+        assert np.array_equal(
+            sampler.choice(ours, int(k)), numpys.choice(size, size=int(k), replace=False, p=p)
+        )
+    assert ours.random() == numpys.random()  # and the generators are left in the same state

@@ -6,9 +6,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from govcompare import passages
 from govcompare.errors import CorpusError
 from govcompare.models import Document
-from govcompare.passages import Segmenter, sentence_spans
+from govcompare.passages import Segmenter, sentence_spans, split_passages
 from govcompare.textnorm import normalise
 
 
@@ -72,3 +73,23 @@ def test_passages_are_verbatim_and_cover_every_visible_character_once(
         if not ch.isspace():
             assert covered[i] == 1, (i, ch)
     assert all(a.end <= b.start for a, b in itertools.pairwise(passages))
+
+
+def test_split_passages_on_several_cores_is_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
+    documents = [
+        Document(id=f"{i}.txt", path=f"{i}.txt", text=(PARAGRAPH * (i % 7 + 1)).strip(), sha256="", title="d")
+        for i in range(40)
+    ]
+    serial = split_passages(documents, n_jobs=1)
+    monkeypatch.setattr(passages, "_MIN_CHARS_PER_JOB", 1)
+    assert split_passages(documents, n_jobs=3) == serial
+    first_long = next(d for d in documents if len(Segmenter().split(d)) > 1)
+    with pytest.raises(CorpusError, match=rf"^{first_long.path}: .* over the limit of 1 "):
+        split_passages(documents, Segmenter(max_passages=1), n_jobs=3)  # the first one, as on one core
+
+
+def test_long_runs_without_sentence_breaks_stay_linear() -> None:
+    # Found by fuzzing: full stops followed by lower-case words on new lines made the search quadratic.
+    text = "Start. " + "rules.\n" * 8000
+    passages = Segmenter().split(doc(text))
+    assert "".join(p.text for p in passages).replace("\n", "") == text.replace("\n", "").rstrip()

@@ -6,7 +6,6 @@ here reads files or prints.
 
 from __future__ import annotations
 
-from collections import Counter
 from typing import Any
 
 import numpy as np
@@ -14,8 +13,7 @@ import pandas as pd
 from scipy.stats import chi2
 from sklearn.preprocessing import normalize
 
-from govcompare.mapping import NEUTRAL, EvidenceMap
-from govcompare.tokens import analyze
+from govcompare.mapping import EvidenceMap
 
 __all__ = [
     "contrast",
@@ -56,10 +54,15 @@ def coverage(emap: EvidenceMap) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def dimension_summary(emap: EvidenceMap) -> pd.DataFrame:
-    """Per dimension and framework: principles held, principles with evidence, passages attributed."""
-    cov = coverage(emap)
-    attributed = emap.passages()
+def dimension_summary(
+    emap: EvidenceMap, cov: pd.DataFrame | None = None, attributed: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """Per dimension and framework: principles held, principles with evidence, passages attributed.
+
+    ``cov`` and ``attributed`` are :func:`coverage` and ``emap.passages()`` when the caller has them.
+    """
+    cov = coverage(emap) if cov is None else cov
+    attributed = emap.passages() if attributed is None else attributed
     rows = []
     for dim in emap.frameworks.dimensions.dimensions:
         for fw in emap.frameworks.frameworks:
@@ -131,24 +134,25 @@ def keyness(emap: EvidenceMap, top: int = 20, min_count: int = 3) -> pd.DataFram
     significant at p < 0.05 (G2 >= 3.84). Columns give the raw counts, so the test can be redone.
     """
     labels = emap.labels()
-    counts: dict[str, Counter[str]] = {fid: Counter() for fid in emap.framework_ids}
-    for passage, label in zip(emap.mapper.passages_, labels, strict=True):
-        if label != NEUTRAL:
-            counts[str(label)].update(analyze(passage.text))
+    # Term counts per framework: the column sums of the count matrix over its attributed passages.
+    counts = {
+        fid: np.asarray(
+            emap.mapper.counts_[np.flatnonzero(labels == fid)].sum(axis=0, dtype=np.int64)
+        ).ravel()
+        for fid in emap.framework_ids
+    }
+    vocabulary = emap.mapper.terms_
     rows = []
     for fid in emap.framework_ids:
         mine = counts[fid]
-        rest: Counter[str] = Counter()
-        for other, c in counts.items():
-            if other != fid:
-                rest.update(c)
-        n_mine, n_rest = sum(mine.values()), sum(rest.values())
+        rest = sum((c for other, c in counts.items() if other != fid), np.zeros_like(mine))
+        n_mine, n_rest = int(mine.sum()), int(rest.sum())
         if not n_mine or not n_rest:
             continue
         found = []
-        for term, a in mine.items():
-            b = rest.get(term, 0)
-            if a < min_count or a / n_mine <= b / n_rest:
+        for j in np.flatnonzero(mine >= min_count).tolist():
+            term, a, b = str(vocabulary[j]), int(mine[j]), int(rest[j])
+            if a / n_mine <= b / n_rest:
                 continue
             g2 = _log_likelihood(a, b, n_mine, n_rest)
             if g2 >= 3.84:
@@ -252,20 +256,17 @@ def divergence(emap: EvidenceMap, walk: pd.DataFrame | None = None) -> pd.DataFr
 
 def principle_document(emap: EvidenceMap) -> pd.DataFrame:
     """Long table of the best score of each principle in each document (for the heatmap)."""
-    documents = np.array([p.document for p in emap.mapper.passages_])
-    order = list(dict.fromkeys(documents.tolist()))
-    rows = []
-    for doc in order:
-        best = emap.scores[documents == doc].max(axis=0)
-        for j, (fw, principle) in enumerate(emap.pairs):
-            rows.append(
-                {
-                    "framework": fw.id,
-                    "principle": principle.id,
-                    "dimension": principle.dimension,
-                    "document": doc,
-                    "score": round(float(best[j]), 4),
-                    "above_threshold": bool(best[j] >= emap.threshold),
-                }
-            )
-    return pd.DataFrame(rows)
+    documents, groups = emap.document_groups()
+    n_docs, n_principles = len(documents), len(emap.pairs)
+    best = np.array([emap.scores[idx].max(axis=0) for idx in groups]).reshape(n_docs, n_principles)
+    return pd.DataFrame(
+        {
+            "framework": [fw.id for fw, _ in emap.pairs] * n_docs,
+            "principle": [p.id for _, p in emap.pairs] * n_docs,
+            "dimension": [p.dimension for _, p in emap.pairs] * n_docs,
+            "document": np.repeat(np.array(documents, dtype=object), n_principles),
+            "score": [round(v, 4) for v in best.ravel().tolist()],
+            "above_threshold": (best >= emap.threshold).ravel(),
+        },
+        columns=["framework", "principle", "dimension", "document", "score", "above_threshold"],
+    )

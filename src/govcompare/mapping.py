@@ -24,19 +24,21 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
-from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.feature_extraction.text import TfidfTransformer, TfidfVectorizer
 from sklearn.preprocessing import normalize
 
 from govcompare.errors import MappingError
 from govcompare.frameworks import FrameworkSet
 from govcompare.models import Passage, Principle
-from govcompare.tokens import analyze, words
+from govcompare.parallel import cores, fork_map, split_evenly
+from govcompare.tokens import TermCounts, analyze, count_terms, words
 
 __all__ = ["NEUTRAL", "EvidenceMap", "EvidenceMapper", "QueryWeights"]
 
@@ -66,6 +68,8 @@ class EvidenceMapper:
     null_quantile : quantile of chance scores used as the derived threshold.
     n_bootstrap : resamples for document leaning intervals.
     random_state : seed for the null queries and the bootstrap.
+    n_jobs : processes that tokenise the passages (``None``: every core this process may use). The
+        result is the same for any value, so it is not one of the recorded parameters.
 
     Examples
     --------
@@ -86,6 +90,7 @@ class EvidenceMapper:
         null_quantile: float = 0.99,
         n_bootstrap: int = 1000,
         random_state: int = 0,
+        n_jobs: int | None = None,
     ) -> None:
         self.weights = weights
         self.top_k = top_k
@@ -95,6 +100,7 @@ class EvidenceMapper:
         self.null_quantile = null_quantile
         self.n_bootstrap = n_bootstrap
         self.random_state = random_state
+        self.n_jobs = n_jobs
 
     def get_params(self) -> dict[str, Any]:
         return {
@@ -123,6 +129,7 @@ class EvidenceMapper:
             (0.0 <= self.opposite_penalty <= 2.0, "opposite_penalty must be in [0, 2]"),
             (0.5 <= self.null_quantile < 1.0, "null_quantile must be in [0.5, 1)"),
             (self.n_bootstrap >= 100, "n_bootstrap must be at least 100"),
+            (self.n_jobs is None or self.n_jobs >= 1, f"n_jobs must be at least 1, got {self.n_jobs}"),
             (
                 min(self.weights.key_terms, self.weights.exemplars, self.weights.statement) >= 0
                 and self.weights.key_terms + self.weights.exemplars + self.weights.statement > 0,
@@ -134,49 +141,84 @@ class EvidenceMapper:
                 raise MappingError(message)
 
     def fit(self, passages: Sequence[Passage]) -> EvidenceMapper:
-        """Learn the vocabulary and document frequencies of the passages."""
+        """Learn the vocabulary and document frequencies of the passages.
+
+        The result is exactly what ``TfidfVectorizer(analyzer=analyze, sublinear_tf=True,
+        dtype=np.float32).fit_transform`` gives (``vectorizer_`` is that vectorizer, fitted), but the
+        terms are counted by :func:`~govcompare.tokens.count_terms`, on several cores for a large corpus.
+        ``counts_`` keeps the raw term counts (same rows and columns as ``matrix_``) and ``terms_`` the
+        terms in column order (``vectorizer_.get_feature_names_out()``, without sorting them again).
+        """
         self._check_params()
         if not passages:
             raise MappingError("the corpus has no passages to map: check the corpus path and its files")
         self.passages_ = list(passages)
-        self.vectorizer_ = TfidfVectorizer(analyzer=analyze, sublinear_tf=True, dtype=np.float32)
-        self.matrix_ = self.vectorizer_.fit_transform([p.text for p in self.passages_]).tocsr()
+        jobs = cores() if self.n_jobs is None else self.n_jobs
+        counted = count_terms([p.text for p in self.passages_], n_jobs=jobs)
+        if not len(counted.codes):
+            raise MappingError(
+                "the passages hold no terms (only stop words, numbers or punctuation): check the corpus"
+            )
+        self.vectorizer_, self.matrix_, self.counts_, self.terms_ = _tfidf(counted)
         return self
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "vectorizer_"):
             raise MappingError("this EvidenceMapper is not fitted yet: call fit(passages) first")
 
-    def _component(self, pieces: Sequence[str]) -> sp.csr_matrix:
-        """One L2-normalised row: the sum of the pieces' own TF-IDF vectors."""
-        if not pieces:
-            return sp.csr_matrix((1, self.matrix_.shape[1]), dtype=np.float32)
-        rows = self.vectorizer_.transform(list(pieces))
-        return sp.csr_matrix(normalize(sp.csr_matrix(rows.sum(axis=0))), dtype=np.float32)
+    def _components(self, groups: Sequence[Sequence[str]]) -> sp.csr_matrix:
+        """One L2-normalised row per group: the sum of its pieces' own TF-IDF vectors.
+
+        All pieces go through the vectorizer in one call (its rows do not depend on each other). Each
+        sum adds the group's rows in order in float32, as ``rows.sum(axis=0)`` does, without building a
+        dense row as wide as the vocabulary.
+        """
+        pieces = [piece for group in groups for piece in group]
+        rows = self.vectorizer_.transform(pieces) if pieces else sp.csr_matrix((0, 0), dtype=np.float32)
+        data: list[np.ndarray[Any, Any]] = []
+        indices: list[np.ndarray[Any, Any]] = []
+        lengths: list[int] = []
+        first = 0
+        for group in groups:
+            lo, hi = rows.indptr[first], rows.indptr[first + len(group)]
+            columns, where = np.unique(rows.indices[lo:hi], return_inverse=True)
+            total = np.zeros(len(columns), dtype=np.float32)
+            np.add.at(total, where, rows.data[lo:hi])
+            kept = total != 0
+            data.append(total[kept])
+            indices.append(columns[kept])
+            lengths.append(int(kept.sum()))
+            first += len(group)
+        summed = sp.csr_matrix(
+            (np.concatenate(data), np.concatenate(indices), np.concatenate([[0], np.cumsum(lengths)])),
+            shape=(len(groups), self.matrix_.shape[1]),
+            dtype=np.float32,
+        )
+        return sp.csr_matrix(normalize(summed), dtype=np.float32)
+
+    def queries(self, principles: Sequence[Principle]) -> tuple[sp.csr_matrix, sp.csr_matrix]:
+        """The query vectors of ``principles`` and of their opposite terms, one row each."""
+        self._check_fitted()
+        w = self.weights
+        key_terms = self._components([p.key_terms for p in principles])
+        exemplars = self._components([p.exemplars for p in principles])
+        statements = self._components([[f"{p.title}. {p.statement}"] for p in principles])
+        combined = w.key_terms * key_terms + w.exemplars * exemplars + w.statement * statements
+        queries = sp.csr_matrix(normalize(combined), dtype=np.float32)
+        return queries, self._components([p.opposite_terms for p in principles])
 
     def query(self, principle: Principle) -> sp.csr_matrix:
         """The query vector of one principle (1 x vocabulary, L2-normalised)."""
-        self._check_fitted()
-        w = self.weights
-        combined = (
-            w.key_terms * self._component(principle.key_terms)
-            + w.exemplars * self._component(principle.exemplars)
-            + w.statement * self._component([f"{principle.title}. {principle.statement}"])
-        )
-        return sp.csr_matrix(normalize(combined), dtype=np.float32)
+        return self.queries([principle])[0]
 
     def match(self, frameworks: FrameworkSet) -> EvidenceMap:
         """Score every principle of ``frameworks`` against every passage."""
         self._check_fitted()
         pairs = frameworks.principles()
-        queries = sp.vstack([self.query(p) for _, p in pairs]).tocsr()
-        opposite = sp.vstack([self._component(p.opposite_terms) for _, p in pairs]).tocsr()
-        scores = np.asarray((self.matrix_ @ queries.T).todense(), dtype=np.float64)
-        if self.opposite_penalty and opposite.nnz:
-            scores -= self.opposite_penalty * np.asarray((self.matrix_ @ opposite.T).todense())
-            np.clip(scores, 0.0, None, out=scores)
+        queries, opposite = self.queries([p for _, p in pairs])
+        scores = _scores(self.matrix_, queries, opposite, self.opposite_penalty)
         threshold = self.min_score if self.min_score is not None else self.null_threshold(queries)
-        return EvidenceMap(self, frameworks, queries, scores.astype(np.float32), float(threshold))
+        return EvidenceMap(self, frameworks, queries, scores, float(threshold))
 
     def null_threshold(self, queries: sp.csr_matrix, per_query: int = 8) -> float:
         """The ``null_quantile`` of scores of random queries shaped like ``queries``."""
@@ -185,6 +227,7 @@ class EvidenceMapper:
         df = np.maximum(np.rint((n_docs + 1) / np.exp(self.vectorizer_.idf_ - 1) - 1), 1.0)
         p = df / df.sum()
         vocab = len(p)
+        sampler = _WeightedSampler(p)
         rows: list[int] = []
         cols: list[int] = []
         vals: list[float] = []
@@ -193,7 +236,7 @@ class EvidenceMapper:
             weights = queries.data[queries.indptr[i] : queries.indptr[i + 1]]
             k = min(len(weights), vocab)
             for _ in range(per_query):
-                cols.extend(rng.choice(vocab, size=k, replace=False, p=p))
+                cols.extend(sampler.choice(rng, k))
                 vals.extend(rng.permutation(weights)[:k])
                 rows.extend([r] * k)
                 r += 1
@@ -203,6 +246,161 @@ class EvidenceMapper:
             sample = self.matrix_[np.sort(rng.choice(n_docs, 20_000, replace=False))]
         chance = np.asarray((sample @ normalize(null).T).todense()).ravel()
         return float(np.quantile(chance, self.null_quantile))
+
+
+class _WeightedSampler:
+    """``rng.choice(len(p), size, replace=False, p=p)``, same draws and same result, in less time.
+
+    NumPy draws in rounds: ``size`` uniforms are looked up in the normalised cumulative sum of ``p``;
+    repeats are dropped, the indices found get probability zero, and the missing ones are drawn again.
+    Each round recomputes the cumulative sum over the whole vocabulary. Here the first round's is
+    computed once for every call, and a later round recomputes only the tail after the first zeroed
+    index (a cumulative sum is a running sum, so the head is unchanged) and looks the uniforms up
+    by bisection, dividing only the entries it probes by the total as NumPy divides them all.
+    """
+
+    def __init__(self, p: np.ndarray[Any, Any]) -> None:
+        self.p = np.asarray(p, dtype=np.float64)  # NumPy computes in float64 whatever p's type
+        p = self.p
+        self.raw = np.cumsum(p)
+        self.cdf = self.raw / self.raw[-1]
+        self.positive = int(np.count_nonzero(p > 0))
+
+    def choice(self, rng: np.random.Generator, size: int) -> np.ndarray[Any, np.dtype[np.int64]]:
+        if self.positive < size:
+            raise ValueError("Fewer non-zero entries in p than size")
+        found = np.zeros(size, dtype=np.int64)
+        n_uniq = 0
+        while n_uniq < size:
+            x = rng.random((size - n_uniq,))
+            if n_uniq == 0:
+                new = self.cdf.searchsorted(x, side="right")
+            else:
+                new = self._search_without(found[:n_uniq], x)
+            _, unique_indices = np.unique(new, return_index=True)
+            unique_indices.sort()
+            new = new.take(unique_indices)
+            found[n_uniq : n_uniq + new.size] = new
+            n_uniq += new.size
+        return found
+
+    def _search_without(
+        self, zeroed: np.ndarray[Any, Any], x: np.ndarray[Any, Any]
+    ) -> np.ndarray[Any, np.dtype[np.int64]]:
+        """``searchsorted(cumsum(p with zeroed at 0) / its total, x, side="right")``, exactly."""
+        head = int(zeroed.min())
+        tail_p = self.p[head:].copy()
+        tail_p[zeroed - head] = 0.0
+        if head:
+            tail_p[0] += self.raw[head - 1]  # the running sum carried in, as cumsum adds it
+        tail = np.cumsum(tail_p)
+        total = tail[-1]
+        lo = np.zeros(len(x), dtype=np.int64)
+        hi = np.full(len(x), len(self.p), dtype=np.int64)
+        while True:
+            active = lo < hi
+            if not active.any():
+                return lo
+            mid = np.minimum((lo + hi) // 2, len(self.p) - 1)  # finished searches probe in range too
+            running = np.where(
+                mid < head, self.raw[np.minimum(mid, head - 1)], tail[np.maximum(mid - head, 0)]
+            )
+            below = (running / total <= x) & active
+            lo = np.where(below, mid + 1, lo)
+            hi = np.where(~below & active, mid, hi)
+
+
+def _tfidf(
+    counted: TermCounts,
+) -> tuple[TfidfVectorizer, sp.csr_matrix, sp.csr_matrix, np.ndarray[Any, np.dtype[np.object_]]]:
+    """A fitted vectorizer, the TF-IDF and count matrices and the terms in column order.
+
+    ``counted`` is used up: its ``indices`` become the matrices' (column numbers, renumbered in place).
+
+    Built as ``TfidfVectorizer.fit_transform`` builds them: columns in alphabetical order of the terms,
+    each row's entries in order of the terms' first appearance in the corpus (the order sums run in,
+    so the floats come out the same), float32 counts, and its own TfidfTransformer for the weights.
+    """
+    shape = (counted.n_texts, len(counted.codes))
+    position = counted.alphabetical()
+    index_dtype = np.int32 if counted.indptr[-1] <= np.iinfo(np.int32).max else np.int64
+    if index_dtype == counted.indices.dtype:  # renumber in place: no second copy of a large array
+        indices = np.take(position, counted.indices, out=counted.indices)
+    else:
+        indices = position[counted.indices].astype(index_dtype)
+    indptr = counted.indptr.astype(index_dtype)
+    counts = sp.csr_matrix((counted.counts, indices, indptr), shape=shape)
+    tf = sp.csr_matrix((counted.counts.astype(np.float32), indices, indptr), shape=shape)
+    transformer = TfidfTransformer(sublinear_tf=True).fit(tf)
+    matrix = transformer.transform(tf, copy=False)
+    vectorizer = TfidfVectorizer(analyzer=analyze, sublinear_tf=True, dtype=np.float32)
+    terms = counted.terms()
+    vectorizer.vocabulary_ = dict(zip(terms, position.tolist(), strict=True))
+    vectorizer.idf_ = transformer.idf_
+    names = np.empty(len(terms), dtype=object)
+    names[position] = terms
+    return vectorizer, matrix, counts, names
+
+
+_PARALLEL_BOOTSTRAP = 20_000_000  # passages x resamples from which document intervals use every core
+_BLOCK = 1 << 16  # passages scored at a time: bounds the sparse product's temporary memory
+
+
+def _scores(
+    matrix: sp.csr_matrix, queries: sp.csr_matrix, opposite: sp.csr_matrix, penalty: float
+) -> np.ndarray[Any, np.dtype[np.float32]]:
+    """Cosine scores of every passage with every query, less ``penalty`` x the opposite-term scores.
+
+    The same floats as ``matrix @ queries.T`` (less ``penalty * matrix @ opposite.T``, clipped at 0)
+    in float64 and then float32, computed faster. Those sums run over a passage's terms in stored
+    order, in float32; only terms some query holds add anything, so each block of passages keeps just
+    those entries (in order) and multiplies them by the dense query columns: the additions that remain
+    are the same ones, and adding a query's zeros leaves a sum unchanged. One float32 subtraction
+    rounds as the float64 one rounded to float32 does (float64 holds more than twice float32's
+    digits). Blocks run on two threads; NumPy and SciPy release the GIL.
+    """
+    subtract = bool(penalty) and opposite.nnz > 0
+    k = queries.shape[0]
+    both = (sp.vstack([queries, opposite]) if subtract else queries).T.tocsr()
+    used = np.diff(both.indptr) > 0
+    column = np.cumsum(used, dtype=np.int32) - 1  # a used term's row in the dense query columns
+    dense = both[used].toarray()
+    n = matrix.shape[0]
+    out = np.empty((n, k), dtype=np.float32)
+
+    def block(start: int) -> None:
+        stop = min(n, start + _BLOCK)
+        lo, hi = matrix.indptr[start], matrix.indptr[stop]
+        indices = matrix.indices[lo:hi]
+        kept = np.flatnonzero(used[indices])
+        indptr = np.searchsorted(kept, matrix.indptr[start : stop + 1] - lo)
+        rows = sp.csr_matrix(
+            (matrix.data[lo:hi].take(kept), column.take(indices.take(kept)), indptr),
+            shape=(stop - start, len(dense)),
+        )
+        product = rows @ dense
+        if subtract:
+            np.subtract(product[:, :k], penalty * product[:, k:], out=out[start:stop])
+            np.clip(out[start:stop], 0.0, None, out=out[start:stop])
+        else:
+            out[start:stop] = product
+
+    starts = range(0, n, _BLOCK)
+    if len(starts) == 1:
+        block(0)
+    else:
+        with ThreadPoolExecutor(max_workers=min(2, cores())) as pool:
+            list(pool.map(block, starts))
+    return out
+
+
+def _row_max(matrix: np.ndarray[Any, Any], mask: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+    """``matrix[:, mask].max(axis=1)``, a column at a time (NumPy is slow at short rows; max is exact)."""
+    columns = np.flatnonzero(mask)
+    out = matrix[:, columns[0]].copy()
+    for j in columns[1:]:
+        np.maximum(out, matrix[:, j], out=out)
+    return out
 
 
 def _seed(random_state: int, key: str) -> int:
@@ -229,25 +427,41 @@ class EvidenceMap:
         self.principle_ids = [p.id for _, p in self.pairs]
         self.framework_of = np.array([f.id for f, _ in self.pairs])
         self.framework_ids = frameworks.ids
-        self._framework_scores = np.column_stack(
-            [
-                scores[:, self.framework_of == fid].max(axis=1)
-                if (self.framework_of == fid).any()
-                else np.zeros(len(scores))
-                for fid in self.framework_ids
-            ]
-        )
+
+        def best(fid: str) -> np.ndarray[Any, Any]:
+            mine = self.framework_of == fid
+            return _row_max(scores, mine) if mine.any() else np.zeros(len(scores))
+
+        with ThreadPoolExecutor(max_workers=min(2, cores())) as pool:  # NumPy releases the GIL
+            self._framework_scores = np.column_stack(list(pool.map(best, self.framework_ids)))
+
+        self._labels: tuple[tuple[float, float], np.ndarray[Any, np.dtype[np.str_]]] | None = None
+        self._groups: tuple[list[str], list[np.ndarray[Any, np.dtype[np.intp]]]] | None = None
 
     # --- passages -----------------------------------------------------------------------------------
     def labels(self) -> np.ndarray[Any, np.dtype[np.str_]]:
-        """Each passage's framework id, or ``neutral`` when no framework wins clearly."""
-        fs = self._framework_scores
-        order = np.argsort(-fs, axis=1, kind="stable")
-        best = fs[np.arange(len(fs)), order[:, 0]]
-        second = fs[np.arange(len(fs)), order[:, 1]] if fs.shape[1] > 1 else np.zeros(len(fs))
-        clear = (best >= self.threshold) & (best - second >= self.mapper.margin * best)
-        ids = np.array(self.framework_ids)
-        return np.where(clear, ids[order[:, 0]], NEUTRAL)
+        """Each passage's framework id, or ``neutral`` when no framework wins clearly (read-only)."""
+        key = (self.threshold, self.mapper.margin)  # computed once per threshold: every table asks
+        if self._labels is None or self._labels[0] != key:
+            fs = self._framework_scores
+            order = np.argsort(-fs, axis=1, kind="stable")
+            best = fs[np.arange(len(fs)), order[:, 0]]
+            second = fs[np.arange(len(fs)), order[:, 1]] if fs.shape[1] > 1 else np.zeros(len(fs))
+            clear = (best >= self.threshold) & (best - second >= self.mapper.margin * best)
+            ids = np.array(self.framework_ids)
+            labels = np.where(clear, ids[order[:, 0]], NEUTRAL)
+            labels.flags.writeable = False
+            self._labels = (key, labels)
+        return self._labels[1]
+
+    def document_groups(self) -> tuple[list[str], list[np.ndarray[Any, np.dtype[np.intp]]]]:
+        """Document ids in order of first appearance, and each one's passage indices (ascending)."""
+        if self._groups is None:
+            codes, uniques = pd.factorize(np.array([p.document for p in self.mapper.passages_]))
+            order = np.argsort(codes, kind="stable")
+            cuts = np.cumsum(np.bincount(codes, minlength=len(uniques)))[:-1]
+            self._groups = ([str(u) for u in uniques], np.split(order, cuts))
+        return self._groups
 
     def passages(self) -> pd.DataFrame:
         """Passage attribution: scores per framework, label, best principle and dimension, text."""
@@ -278,7 +492,7 @@ class EvidenceMap:
         top_k = top_k or self.mapper.top_k
         threshold = self.threshold if min_score is None else min_score
         labels = self.labels()
-        vocabulary = self.mapper.vectorizer_.get_feature_names_out()
+        vocabulary = self.mapper.terms_
         rows = []
         for j, (fw, principle) in enumerate(self.pairs):
             column = self.scores[:, j]
@@ -326,14 +540,20 @@ class EvidenceMap:
         weights = np.where(
             labels[:, None] == np.array(self.framework_ids)[None, :], self._framework_scores, 0.0
         )
-        documents = np.array([p.document for p in self.mapper.passages_])
         best = self.scores.argmax(axis=1)
+        documents, groups = self.document_groups()
+
+        def leanings(start: int, stop: int) -> list[tuple[float, float, float]]:
+            return [self._leaning(weights[groups[d]], documents[d]) for d in range(start, stop)]
+
+        # Each document's bootstrap has its own seed, so running them on several cores changes nothing.
+        jobs = cores() if len(weights) * self.mapper.n_bootstrap >= _PARALLEL_BOOTSTRAP else 1
+        bounds = split_evenly([len(g) for g in groups], jobs)
+        leaning = [x for part in fork_map(leanings, bounds) for x in part]
         rows = []
-        for doc in dict.fromkeys(documents.tolist()):
-            idx = np.flatnonzero(documents == doc)
+        for doc, idx, (index, low, high) in zip(documents, groups, leaning, strict=True):
             w = weights[idx]
             totals = w.sum(axis=0)
-            index, low, high = self._leaning(w, doc)
             row: dict[str, Any] = {"document": doc, "passages": len(idx)}
             for k, fid in enumerate(self.framework_ids):
                 row[f"score:{fid}"] = round(float(totals[k] / len(idx)), 4)

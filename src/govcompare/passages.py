@@ -14,21 +14,38 @@ non-blank character exactly once, in order.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
 
 from govcompare.errors import CorpusError
 from govcompare.models import Document, Passage
+from govcompare.parallel import cores, fork_map, split_evenly
 
 __all__ = ["Segmenter", "sentence_spans", "split_passages"]
 
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n\s*")
 # A sentence ends at . ! ? (or their CJK forms), optionally followed by closing quotes or brackets.
 _SENTENCE_END = re.compile(r"[.!?]+[\"'”’)\]]*\s+|[。！？；]+[”’」』)）]*\s*")
+_MIN_CHARS_PER_JOB = 4_000_000  # below this a worker costs more than it saves
+_LAST_WORD = re.compile(r"([\w.]+)[.!?]*$")
 _ABBREVIATIONS = frozenset(
     "mr mrs ms dr prof st no vs etc e.g i.e u.s u.k u.n e.u jan feb mar apr jun jul aug sep sept oct nov dec "
     "inc ltd co corp gov sen rep art sec fig p pp vol cf al approx".split()
 )
+
+
+_WORD_WINDOW = 64
+
+
+def _last_space(text: str, start: int, stop: int) -> int:
+    """Index after the last whitespace in ``text[start:stop]``, or ``start``."""
+    for i in range(stop - 1, start - 1, -1):
+        if text[i].isspace():
+            return i + 1
+    return start
 
 
 def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
@@ -39,10 +56,15 @@ def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tu
         stop = match.end()
         if stop >= end:
             break
-        word = re.search(r"([\w.]+)[.!?]*$", text[begin : match.start() + 1])
-        token = word.group(1).lower().rstrip(".") if word else ""
-        if match.group().startswith(".") and (token in _ABBREVIATIONS or len(token) == 1):
-            continue  # "U.S. policy", "Mr. Sullivan", "A. Introduction"
+        if text.startswith(".", match.start()):
+            # The word before the full stop. Abbreviations are short, so a bounded window finds the same
+            # answer as the whole sentence without rescanning it (which made long runs quadratic).
+            stop_at = match.start() + 1
+            window = max(begin, stop_at - _WORD_WINDOW)
+            word = _LAST_WORD.search(text, max(window, _last_space(text, window, stop_at)), stop_at)
+            token = word.group(1).lower().rstrip(".") if word else ""
+            if token in _ABBREVIATIONS or len(token) == 1:
+                continue  # "U.S. policy", "Mr. Sullivan", "A. Introduction"
         nxt = text[stop : stop + 1]
         if nxt and nxt.islower():
             continue  # "e.g. the", "approx. two"
@@ -108,7 +130,10 @@ class Segmenter:
 
     def split(self, document: Document) -> list[Passage]:
         """The passages of one document, numbered from 1."""
-        spans = self.spans(document.text)
+        return self.passages(document, self.spans(document.text))
+
+    def passages(self, document: Document, spans: Sequence[tuple[int, int]]) -> list[Passage]:
+        """The passages of ``document`` at ``spans`` (from :meth:`spans`), numbered from 1."""
         if len(spans) > self.max_passages:
             raise CorpusError(
                 f"{document.path}: {len(spans):,} passages, over the limit of {self.max_passages:,} "
@@ -139,7 +164,37 @@ def _trimmed(text: str, start: int, end: int) -> tuple[int, int]:
     return _strip(text, start, end)
 
 
-def split_passages(documents: Iterable[Document], segmenter: Segmenter | None = None) -> list[Passage]:
-    """All passages of ``documents``, in document order."""
+def split_passages(
+    documents: Iterable[Document], segmenter: Segmenter | None = None, *, n_jobs: int | None = None
+) -> list[Passage]:
+    """All passages of ``documents``, in document order.
+
+    A large corpus is cut on ``n_jobs`` cores (``None``: all this process may use): workers find the
+    spans of consecutive runs of documents, and the passages are made here, in order, so the result
+    (and the first error) is the same as on one core.
+    """
     segmenter = segmenter or Segmenter()
-    return [p for doc in documents for p in segmenter.split(doc)]
+    documents = list(documents)
+    sizes = [len(doc.text) for doc in documents]
+    jobs = max(1, min(cores() if n_jobs is None else n_jobs, sum(sizes) // _MIN_CHARS_PER_JOB))
+    if jobs == 1:
+        return [p for doc in documents for p in segmenter.split(doc)]
+
+    def spans(start: int, stop: int) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
+        found = [segmenter.spans(doc.text) for doc in documents[start:stop]]
+        flat = np.array(
+            [offset for doc_spans in found for span in doc_spans for offset in span], dtype=np.int64
+        )
+        return flat, np.array([len(doc_spans) for doc_spans in found], dtype=np.int64)
+
+    out: list[Passage] = []
+    documents_done = 0
+    for flat, counts in fork_map(spans, split_evenly(sizes, jobs)):
+        pairs = flat.reshape(-1, 2).tolist()
+        first = 0
+        for count in counts.tolist():
+            doc_spans = [(s, e) for s, e in pairs[first : first + count]]
+            out.extend(segmenter.passages(documents[documents_done], doc_spans))
+            documents_done += 1
+            first += count
+    return out

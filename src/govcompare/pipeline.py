@@ -96,7 +96,7 @@ class Analysis:
 
     @cached_property
     def dimensions(self) -> pd.DataFrame:
-        return analysis.dimension_summary(self.emap)
+        return analysis.dimension_summary(self.emap, self.coverage, self.passage_table)
 
     @cached_property
     def contrast(self) -> pd.DataFrame:

@@ -5,22 +5,41 @@ Latin-script words are lowercased, hyphens and apostrophes inside a word are dro
 folded ("rights" -> "right"). Runs of CJK characters become character bigrams, the usual unit for Chinese
 retrieval without a word segmenter. Bigrams of adjacent kept words are added, so that "free flow" and
 "cyber sovereignty" count as terms of their own.
+
+``analyze`` gives the terms of one text (the analyzer handed to scikit-learn); ``count_terms`` counts the
+terms of many texts at once, exactly as ``CountVectorizer(analyzer=analyze)`` would, but without a Python
+call per term: each text costs one regular-expression scan and one dictionary lookup per token, and the
+bigrams and counts are built with array operations.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import lru_cache
-from itertools import pairwise
+from typing import Any
 
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
-__all__ = ["analyze", "words"]
+from govcompare.parallel import fork_map, split_evenly
+
+__all__ = ["TermCounts", "analyze", "count_terms", "words"]
 
 _TOKEN = re.compile(r"[a-z0-9]+(?:['’\-][a-z0-9]+)*|[\u3400-\u9fff\uf900-\ufaff]+")
 _JOINERS = re.compile(r"['’\-]")
 _STOP = frozenset(ENGLISH_STOP_WORDS) | {"s", "t", "ll", "ve", "re", "d", "m"}
 _NO_PLURAL = ("ss", "us", "is", "ics", "news", "ous")
+# Bigrams do not cross clause punctuation.
+_CLAUSE_CHARS = r".;:!?,()\[\]\"“”\n。，；：！？、（）"
+# One scan of lowercased text finds both: a run of clause punctuation, or a token. No character can start
+# both, so the tokens are those ``_TOKEN`` finds clause by clause.
+_PIECE = re.compile(f"[{_CLAUSE_CHARS}]+|{_TOKEN.pattern}")
+_CJK_START = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_CACHE_LIMIT = 1_000_000  # distinct pieces remembered; the cache is cleared when it grows past this
 
 
 @lru_cache(maxsize=200_000)
@@ -35,29 +54,282 @@ def _fold(word: str) -> str:
     return word
 
 
+def _content(token: str) -> tuple[str, ...]:
+    """The content words of one token: folded, or none for a stop word; CJK runs as character bigrams."""
+    if _CJK_START.match(token):
+        return tuple(token[i : i + 2] for i in range(max(1, len(token) - 1)))
+    folded = _fold(token)
+    if folded not in _STOP and token not in _STOP and len(folded) > 1 and not folded.isdigit():
+        return (folded,)
+    return ()
+
+
+# piece -> its content words, or None for clause punctuation
+_PIECES: dict[str, tuple[str, ...] | None] = {}
+
+
+def _entry(piece: str) -> tuple[str, ...] | None:
+    if len(_PIECES) >= _CACHE_LIMIT:
+        _PIECES.clear()
+    entry = None if _TOKEN.match(piece) is None else _content(piece)
+    _PIECES[piece] = entry
+    return entry
+
+
 def words(text: str) -> list[str]:
     """Content words of ``text`` in order: folded, stop words removed, CJK as character bigrams."""
     out: list[str] = []
     for token in _TOKEN.findall(text.lower()):
-        first = token[0]
-        if "\u3400" <= first <= "\u9fff" or "\uf900" <= first <= "\ufaff":
-            out.extend(token[i : i + 2] for i in range(max(1, len(token) - 1)))
-            continue
-        folded = _fold(token)
-        if folded not in _STOP and token not in _STOP and len(folded) > 1 and not folded.isdigit():
-            out.append(folded)
+        entry = _PIECES[token] if token in _PIECES else _entry(token)
+        if entry:
+            out.extend(entry)
     return out
-
-
-_CLAUSE = re.compile(r"[.;:!?,()\[\]\"“”\n。，；：！？、（）]+")
 
 
 def analyze(text: str) -> list[str]:
     """Unigrams, and bigrams within a clause, of the content words: the analyzer given to scikit-learn."""
     unigrams: list[str] = []
     bigrams: list[str] = []
-    for clause in _CLAUSE.split(text):
-        clause_words = words(clause)
-        unigrams.extend(clause_words)
-        bigrams.extend(f"{a} {b}" for a, b in pairwise(clause_words))
-    return unigrams + bigrams
+    previous = ""
+    pieces = _PIECES
+    for piece in _PIECE.findall(text.lower()):
+        entry = pieces[piece] if piece in pieces else _entry(piece)
+        if entry is None:
+            previous = ""
+            continue
+        for word in entry:
+            if previous:
+                bigrams.append(f"{previous} {word}")
+            unigrams.append(word)
+            previous = word
+    unigrams.extend(bigrams)
+    return unigrams
+
+
+# --- counting many texts at once -------------------------------------------------------------------
+
+_BREAK = -1  # clause punctuation: no bigram across it
+_DROP = -2  # a stop word, digit or one-letter token: not a term, but no break either
+_BIGRAM = np.int64(1) << 31  # a bigram's code is (first + 1) * _BIGRAM + second; a unigram's is its word id
+
+
+@dataclass(frozen=True)
+class TermCounts:
+    """Term counts of many texts, as ``CountVectorizer(analyzer=analyze)`` computes them.
+
+    Terms are numbered in order of first appearance (text by text, each in the order ``analyze`` gives
+    them); ``codes`` holds each term as word ids (a unigram's code is its word's id, a bigram's is
+    ``(first + 1) * 2**31 + second``). Row ``i`` of the counts is ``indices``/``counts`` between
+    ``indptr[i]`` and ``indptr[i + 1]``, term numbers increasing.
+    """
+
+    words: list[str]
+    codes: np.ndarray[Any, np.dtype[np.int64]]
+    indptr: np.ndarray[Any, np.dtype[np.int64]]
+    indices: np.ndarray[Any, np.dtype[np.int32]]
+    counts: np.ndarray[Any, np.dtype[np.integer[Any]]]
+
+    @property
+    def n_texts(self) -> int:
+        return len(self.indptr) - 1
+
+    def terms(self) -> list[str]:
+        """The terms as text, in order of first appearance."""
+        words = self.words
+        first, second = np.divmod(self.codes, _BIGRAM)
+        return [
+            words[b] if a == 0 else f"{words[a - 1]} {words[b]}"
+            for a, b in zip(first.tolist(), second.tolist(), strict=True)
+        ]
+
+    def alphabetical(self) -> np.ndarray[Any, np.dtype[np.int32]]:
+        """Each term's position when the terms are sorted as strings (scikit-learn's feature order).
+
+        Words hold no character below the space, so "a b" sorts as (a, then b) and after the unigram
+        "a": ordering by (first word, unigram before bigram, second word) is string order, and only
+        the words need sorting as strings.
+        """
+        n_words = len(self.words)
+        rank = np.empty(n_words, dtype=np.int64)
+        rank[sorted(range(n_words), key=self.words.__getitem__)] = np.arange(n_words)
+        first, second = np.divmod(self.codes, _BIGRAM)
+        span = n_words + 1
+        key = np.where(first > 0, rank[first - 1] * span + 1 + rank[second], rank[second] * span)
+        position = np.empty(len(key), dtype=np.int32)
+        position[np.argsort(key, kind="stable")] = np.arange(len(key), dtype=np.int32)
+        return position
+
+
+class _Counter:
+    """Accumulates word ids, term codes and per-text counts over batches of texts."""
+
+    def __init__(self) -> None:
+        self.words: list[str] = []
+        self.word_ids: dict[str, int] = {}
+        self.codes: dict[str, int] = {}  # piece -> word id, or _BREAK/_DROP (CJK runs are not kept)
+        self.terms = np.zeros(0, dtype=np.int64)  # term codes in order of first appearance
+        self.indptr: list[np.ndarray[Any, Any]] = [np.zeros(1, dtype=np.int64)]
+        self.indices: list[np.ndarray[Any, Any]] = []
+        self.counts: list[np.ndarray[Any, Any]] = []
+        self.nnz = 0
+
+    def _word(self, word: str) -> int:
+        found = self.word_ids.get(word)
+        if found is None:
+            found = self.word_ids[word] = len(self.words)
+            self.words.append(word)
+        return found
+
+    def _code(self, piece: str) -> int | None:
+        """The code of a piece, remembered; ``None`` (not remembered) for a CJK run of several words."""
+        entry = _PIECES[piece] if piece in _PIECES else _entry(piece)
+        if entry is None:
+            code = _BREAK
+        elif not entry:
+            code = _DROP
+        elif len(entry) == 1:
+            code = self._word(entry[0])
+        else:
+            return None
+        self.codes[piece] = code
+        return code
+
+    def _slow_row(self, pieces: list[str]) -> list[int]:
+        """Codes of one text with pieces not seen before (or CJK runs, which expand to several words)."""
+        out: list[int] = []
+        for piece in pieces:
+            code = self.codes.get(piece)
+            if code is None:
+                code = self._code(piece)
+            if code is None:
+                out.extend(self._word(w) for w in _content(piece))
+            else:
+                out.append(code)
+        return out
+
+    def add(self, texts: Sequence[str]) -> None:
+        """Count the terms of ``texts`` (one batch; rows follow the texts already added)."""
+        flat: list[int] = []
+        lengths: list[int] = []
+        lookup = self.codes.__getitem__
+        findall = _PIECE.findall
+        for text in texts:
+            pieces = findall(text.lower())
+            before = len(flat)
+            try:
+                flat.extend(map(lookup, pieces))
+            except KeyError:  # pieces not seen yet: learn them and try again
+                del flat[before:]
+                for piece in set(pieces).difference(self.codes):
+                    self._code(piece)
+                try:
+                    flat.extend(map(lookup, pieces))
+                except KeyError:  # a CJK run, which expands to several words
+                    del flat[before:]
+                    flat.extend(self._slow_row(pieces))
+            lengths.append(len(flat) - before)
+        self._add_codes(np.fromiter(flat, dtype=np.int64, count=len(flat)), np.array(lengths, dtype=np.int64))
+
+    def _add_codes(self, seq: np.ndarray[Any, Any], lengths: np.ndarray[Any, Any]) -> None:
+        n = len(lengths)
+        doc = np.repeat(np.arange(n, dtype=np.int64), lengths)
+        keep = seq != _DROP
+        seq, doc = seq[keep], doc[keep]
+        word = seq >= 0
+        unigrams, uni_doc = seq[word], doc[word]
+        pair = word[:-1] & word[1:] & (doc[:-1] == doc[1:])
+        bigrams = (seq[:-1][pair] + 1) * _BIGRAM + seq[1:][pair]
+        bi_doc = doc[:-1][pair]
+        # Each text's terms in the order analyze() gives them: its unigrams, then its bigrams.
+        n_uni = np.bincount(uni_doc, minlength=n)
+        n_bi = np.bincount(bi_doc, minlength=n)
+        per_doc = n_uni + n_bi
+        start = np.cumsum(per_doc) - per_doc
+        stream = np.empty(len(unigrams) + len(bigrams), dtype=np.int64)
+        uni_start = np.cumsum(n_uni) - n_uni
+        bi_start = np.cumsum(n_bi) - n_bi
+        stream[np.repeat(start - uni_start, n_uni) + np.arange(len(unigrams))] = unigrams
+        stream[np.repeat(start + n_uni - bi_start, n_bi) + np.arange(len(bigrams))] = bigrams
+        # Term ids by first appearance over everything counted so far: the known terms lead, in order.
+        known = len(self.terms)
+        labels, uniques = pd.factorize(np.concatenate([self.terms, stream]))
+        self.terms = np.asarray(uniques, dtype=np.int64)
+        term_ids = labels[known:]
+        # (text, term) pairs, sorted: rows in text order, terms by id within a row; runs are the counts.
+        n_terms = len(self.terms)
+        keys = np.sort(np.repeat(np.arange(n, dtype=np.int64), per_doc) * n_terms + term_ids)
+        starts = np.flatnonzero(np.concatenate([keys[:1] >= 0, keys[1:] != keys[:-1]]))
+        counts = np.diff(np.append(starts, len(keys))).astype(np.int32)
+        rows, columns = np.divmod(keys[starts], n_terms)
+        self.indptr.append(self.nnz + np.cumsum(np.bincount(rows, minlength=n)))
+        self.indices.append(columns.astype(np.int32))
+        self.counts.append(counts)
+        self.nnz += len(starts)
+
+    def result(self) -> TermCounts:
+        counts = np.concatenate(self.counts) if self.counts else np.zeros(0, dtype=np.int32)
+        if counts.size and counts.max() <= np.iinfo(np.uint16).max:
+            counts = counts.astype(np.uint16)  # half the memory (and the bytes a worker sends back)
+        return TermCounts(
+            self.words,
+            self.terms,
+            np.concatenate(self.indptr),
+            np.concatenate(self.indices) if self.indices else np.zeros(0, dtype=np.int32),
+            counts,
+        )
+
+
+def _count(texts: Sequence[str], batch: int) -> TermCounts:
+    counter = _Counter()
+    for start in range(0, len(texts), batch):
+        counter.add(texts[start : start + batch])
+    return counter.result()
+
+
+def _merge(parts: Sequence[TermCounts]) -> TermCounts:
+    """Counts of consecutive runs of texts -> the counts of all of them, numbered as one run would be."""
+    first = parts[0]
+    words = list(first.words)
+    word_ids = {w: i for i, w in enumerate(words)}
+    codes = first.codes
+    indptr, indices, counts = [first.indptr], [first.indices], [first.counts]
+    offset = int(first.indptr[-1])
+    for part in parts[1:]:
+        for word in part.words:
+            if word not in word_ids:
+                word_ids[word] = len(words)
+                words.append(word)
+        word_map = np.array([word_ids[w] for w in part.words], dtype=np.int64)
+        high, low = np.divmod(part.codes, _BIGRAM)
+        mapped = word_map[low] + np.where(high > 0, (word_map[high - 1] + 1) * _BIGRAM, 0)
+        # Terms new in this part follow the known ones, in the order they first appear in it.
+        known = len(codes)
+        labels, uniques = pd.factorize(np.concatenate([codes, mapped]))
+        codes = np.asarray(uniques, dtype=np.int64)
+        renumbered = sp.csr_matrix(
+            (part.counts, labels[known:].astype(np.int32)[part.indices], part.indptr),
+            shape=(part.n_texts, len(codes)),
+        )
+        renumbered.sort_indices()
+        indptr.append(offset + renumbered.indptr[1:].astype(np.int64))
+        indices.append(renumbered.indices.astype(np.int32))
+        counts.append(renumbered.data)
+        offset += int(renumbered.indptr[-1])
+    return TermCounts(words, codes, np.concatenate(indptr), np.concatenate(indices), np.concatenate(counts))
+
+
+def count_terms(
+    texts: Sequence[str], *, n_jobs: int = 1, batch: int = 20_000, min_chars_per_job: int = 2_000_000
+) -> TermCounts:
+    """Count the terms of ``texts``: the same terms, counts and order as ``CountVectorizer(analyze)``.
+
+    With ``n_jobs`` > 1 (and at least ``min_chars_per_job`` characters for each job), consecutive runs
+    of texts are counted on several cores (:func:`~govcompare.parallel.fork_map`) and merged in
+    order, so the result does not depend on how the work was split.
+    """
+    sizes = [len(t) for t in texts]
+    jobs = max(1, min(n_jobs, sum(sizes) // max(1, min_chars_per_job)))
+    if jobs == 1:
+        return _count(texts, batch)
+    parts = fork_map(lambda start, stop: _count(texts[start:stop], batch), split_evenly(sizes, jobs))
+    return _merge(parts)

@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.feature_extraction.text import CountVectorizer
+
+from govcompare.tokens import analyze, count_terms, words
+
+TEXTS = [
+    "We uphold cyber sovereignty; the multi-stakeholder model isn't the U.S. one.",
+    "Rights-holders' rights: free flow of data (across borders), and the 1990s' policies.",
+    "网络主权，尊重各国自主选择网络发展道路。人类命运共同体 and a Chinese-English mix 中国abc",
+    "İstanbul KELVIN Kelvin café naïve — em dash – en dash … ‘quotes’ «guillemets»",
+    "",
+    "the of and 123 4 a",
+    "Cyber sovereignty. Cyber sovereignty! CYBER SOVEREIGNTY? cyber-sovereignty",
+    "中",
+    "x--y ’s 's don't o'clock news bus analysis ethics countries policies",
+]
+
+
+def test_analyze_folds_and_keeps_bigrams_within_a_clause() -> None:
+    assert analyze("Multi-stakeholder governance; rights of peoples.") == [
+        "multistakeholder",
+        "governance",
+        "right",
+        "people",
+        "multistakeholder governance",
+        "right people",
+    ]
+    assert words("The countries' news, the bus and analysis") == ["country", "news", "bus", "analysis"]
+    assert analyze("网络主权") == ["网络", "络主", "主权", "网络 络主", "络主 主权"]
+
+
+def _sklearn(texts: list[str]) -> tuple[CountVectorizer, object]:
+    vectorizer = CountVectorizer(analyzer=analyze, dtype=np.float32)
+    return vectorizer, vectorizer.fit_transform(texts)
+
+
+@pytest.mark.parametrize(
+    ("n_jobs", "batch"),
+    [(1, 20_000), (1, 2), (2, 3), (3, 1)],
+)
+def test_count_terms_is_what_count_vectorizer_gives(n_jobs: int, batch: int) -> None:
+    texts = TEXTS * 3
+    vectorizer, matrix = _sklearn(texts)
+    counted = count_terms(texts, n_jobs=n_jobs, batch=batch, min_chars_per_job=1)
+    terms = counted.terms()
+    position = counted.alphabetical()
+    # Same vocabulary (in order of first appearance), same rows, same entry order within each row.
+    assert list(vectorizer.vocabulary_) == terms
+    assert dict(zip(terms, position.tolist(), strict=True)) == vectorizer.vocabulary_
+    assert np.array_equal(counted.indptr, matrix.indptr)
+    assert np.array_equal(position[counted.indices], matrix.indices)
+    assert np.array_equal(counted.counts.astype(np.float32), matrix.data)
+
+
+def test_count_terms_of_texts_without_terms() -> None:
+    counted = count_terms(["", "the of 1 2", "and"])
+    assert counted.terms() == []
+    assert counted.n_texts == 3
+    assert counted.indptr.tolist() == [0, 0, 0, 0]
