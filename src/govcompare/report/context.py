@@ -343,9 +343,9 @@ def _summary(result: Analysis, dims: dict[str, Any]) -> list[str]:
         out.append(f"None of the {len(passages)} passages is attributed clearly to a framework.")
     docs = result.documents
     counts = docs.leaning.value_counts()
-    parts = [f"{int(counts.get(f, 0))} lean to {f}" for f in ids] + [
-        f"{int(counts.get('mixed', 0))} are mixed"
-    ]
+    mixed = int(counts.get("mixed", 0))
+    parts = [f"{n} lean{'s' if n == 1 else ''} to {f}" for f in ids for n in [int(counts.get(f, 0))]]
+    parts.append(f"{mixed} {'is' if mixed == 1 else 'are'} mixed")
     sentence = f"Of {len(docs)} documents, " + ", ".join(parts) + " (95% bootstrap intervals over passages)."
     decided = docs[docs.leaning != "mixed"].copy()
     if len(decided):
