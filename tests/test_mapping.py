@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
-from sklearn.preprocessing import normalize
 
 from govcompare import mapping
 from govcompare.errors import MappingError
+from govcompare.features import KeyedCounts, l2_normalize
 from govcompare.frameworks import load_frameworks
 from govcompare.mapping import NEUTRAL, EvidenceMapper
 from govcompare.models import Passage
@@ -88,21 +88,41 @@ def _corpus() -> list[Passage]:
 
 
 def test_fit_is_what_tfidf_vectorizer_gives() -> None:
+    """The same weights as scikit-learn's, columns named by key instead of sorted by term."""
     corpus = _corpus()
     mapper = EvidenceMapper().fit(corpus)
     reference = TfidfVectorizer(analyzer=analyze, sublinear_tf=True, dtype=np.float32)
     expected = reference.fit_transform([p.text for p in corpus])
-    for name in ("data", "indices", "indptr"):
-        assert np.array_equal(getattr(mapper.matrix_, name), getattr(expected, name)), name
-    assert mapper.vectorizer_.vocabulary_ == reference.vocabulary_
-    assert np.array_equal(mapper.vectorizer_.idf_, reference.idf_)
-    assert mapper.terms_.tolist() == reference.get_feature_names_out().tolist()
+    terms = mapper.space_.terms(range(len(mapper.space_.keys)))
+    assert sorted(terms) == reference.get_feature_names_out().tolist()
+    order = [reference.vocabulary_[term] for term in terms]
+    assert np.allclose(mapper.matrix_.toarray(), expected.toarray()[:, order], rtol=1e-6, atol=0)
+    assert np.allclose(mapper.space_.idf, reference.idf_[order], rtol=1e-6, atol=0)
     queries = ["cyber sovereignty", "free flow of data"]
-    assert (mapper.vectorizer_.transform(queries) != reference.transform(queries)).nnz == 0
-    assert np.array_equal(
-        mapper.counts_.toarray(),
-        CountVectorizer(analyzer=analyze).fit_transform([p.text for p in corpus]).toarray(),
+    assert np.allclose(
+        mapper.space_.transform(queries).toarray(),
+        reference.transform(queries).toarray()[:, order],
+        rtol=1e-6,
     )
+    counts = CountVectorizer(analyzer=analyze).fit_transform([p.text for p in corpus]).toarray()
+    assert np.array_equal(mapper.counts_.toarray(), counts[:, order])
+
+
+def test_fit_does_not_depend_on_how_the_counts_were_split() -> None:
+    corpus = _corpus()
+    whole = EvidenceMapper().fit(corpus)
+    parts = [KeyedCounts.count([p.text for p in corpus[a:b]]) for a, b in [(0, 2), (2, 3), (3, len(corpus))]]
+    split = EvidenceMapper().fit(corpus, counts=parts)
+    assert np.array_equal(whole.space_.keys, split.space_.keys)
+    assert np.array_equal(whole.space_.df, split.space_.df)
+    assert (whole.counts_ != split.counts_).nnz == 0
+    assert np.array_equal(whole.matrix_.toarray(), split.matrix_.toarray())
+
+
+def test_counts_that_do_not_match_the_passages_are_refused() -> None:
+    corpus = _corpus()
+    with pytest.raises(MappingError, match="one row per passage"):
+        EvidenceMapper().fit(corpus, counts=[KeyedCounts.count(["cyber sovereignty"])])
 
 
 def test_passages_without_terms_are_a_mapping_error() -> None:
@@ -118,14 +138,14 @@ def test_queries_and_scores_are_the_unbatched_floats(monkeypatch: pytest.MonkeyP
     def component(pieces: list[str]) -> sp.csr_matrix:  # the straightforward way: a dense sum per group
         if not pieces:
             return sp.csr_matrix((1, mapper.matrix_.shape[1]), dtype=np.float32)
-        rows = mapper.vectorizer_.transform(list(pieces))
-        return sp.csr_matrix(normalize(sp.csr_matrix(rows.sum(axis=0))), dtype=np.float32)
+        rows = mapper.space_.transform(list(pieces))
+        return sp.csr_matrix(l2_normalize(sp.csr_matrix(rows.sum(axis=0))), dtype=np.float32)
 
     w = mapper.weights
     expected = sp.vstack(
         [
             sp.csr_matrix(
-                normalize(
+                l2_normalize(
                     w.key_terms * component(p.key_terms)
                     + w.exemplars * component(p.exemplars)
                     + w.statement * component([f"{p.title}. {p.statement}"])

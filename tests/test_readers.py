@@ -1,11 +1,15 @@
 from __future__ import annotations
 
+import importlib
 import io
 import re
 import statistics
+import subprocess
+import sys
 import time
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 from corpus_fixtures import (
@@ -55,8 +59,21 @@ def paragraphs(result: ReadResult) -> list[str]:
         ("UPPER.PDF", read_pdf),
     ],
 )
-def test_reader_for_picks_by_suffix(name: str, reader: object) -> None:
-    assert reader_for(name) is reader
+def test_reader_for_picks_by_suffix(name: str, reader: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The registry's readers import their module when first called, then call its reader."""
+    module = importlib.import_module(reader.__module__)
+    monkeypatch.setattr(module, reader.__name__, lambda data, limits: ("called", data))
+    assert reader_for(name).__name__ == reader.__name__
+    assert reader_for(name)(b"x", Limits()) == ("called", b"x")
+
+
+def test_a_command_imports_only_the_readers_it_needs() -> None:
+    code = (
+        "import sys; from govcompare.corpus import read_corpus; read_corpus('seeds'); "
+        "print(sorted(m for m in ('trafilatura', 'pypdfium2', 'docx', 'markdown_it') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
 
 
 def test_supported_suffixes_are_the_registry_sorted() -> None:

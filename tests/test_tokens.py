@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from sklearn.feature_extraction.text import CountVectorizer
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
 
-from govcompare.tokens import analyze, count_terms, words
+from govcompare.tokens import _ENGLISH_STOP_WORDS, analyze, count_terms, words
 
 TEXTS = [
     "We uphold cyber sovereignty; the multi-stakeholder model isn't the U.S. one.",
@@ -46,13 +46,16 @@ def test_count_terms_is_what_count_vectorizer_gives(n_jobs: int, batch: int) -> 
     vectorizer, matrix = _sklearn(texts)
     counted = count_terms(texts, n_jobs=n_jobs, batch=batch, min_chars_per_job=1)
     terms = counted.terms()
-    position = counted.alphabetical()
+    position = np.array([vectorizer.vocabulary_[term] for term in terms])
     # Same vocabulary (in order of first appearance), same rows, same entry order within each row.
     assert list(vectorizer.vocabulary_) == terms
-    assert dict(zip(terms, position.tolist(), strict=True)) == vectorizer.vocabulary_
     assert np.array_equal(counted.indptr, matrix.indptr)
     assert np.array_equal(position[counted.indices], matrix.indices)
     assert np.array_equal(counted.counts.astype(np.float32), matrix.data)
+
+
+def test_stop_words_are_scikit_learns() -> None:
+    assert frozenset(_ENGLISH_STOP_WORDS) == ENGLISH_STOP_WORDS
 
 
 def test_count_terms_of_texts_without_terms() -> None:

@@ -24,19 +24,30 @@ import stat
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
 
 from govcompare.errors import CorpusError
+from govcompare.hashing import mix64
 from govcompare.models import Document, InputRecord, InputStatus
 from govcompare.readers import READERS, unsupported_reason
 from govcompare.readers.base import FIELDS, Limits, ReadResult, megabytes, parse_date
 from govcompare.textnorm import decode, guess_language, normalise
 from govcompare.yamlsafe import YamlLimits, parse_yaml
 
-__all__ = ["MANIFEST_NAMES", "Corpus", "Limits", "near_duplicates", "read_corpus"]
+__all__ = [
+    "MANIFEST_NAMES",
+    "Corpus",
+    "CorpusPlan",
+    "Limits",
+    "TextCache",
+    "near_duplicates",
+    "plan_corpus",
+    "read_corpus",
+    "read_file",
+]
 
 MANIFEST_NAMES = ("corpus.yaml", "corpus.yml", "corpus.csv")
 STATUSES: tuple[InputStatus, ...] = ("read", "duplicate", "empty", "unsupported", "failed")
@@ -132,6 +143,73 @@ def read_corpus(
         Called as ``progress(done, total)`` after each file.
     """
     limits = limits or Limits()
+    plan = plan_corpus(paths, limits)
+    reads = []
+    for done, item in enumerate(plan.files, start=1):
+        reads.append(read_file(item, limits, plan.fields(item)))
+        if progress is not None:
+            progress(done, len(plan.files))
+    return plan.assemble(reads, strict=strict)
+
+
+@dataclass(frozen=True)
+class CorpusPlan:
+    """What a corpus holds before any file is read: the files found, and the manifests' metadata.
+
+    ``read_corpus`` is ``plan.assemble([read_file(f, limits, plan.fields(f)) for f in plan.files])``;
+    the engines run the middle step in other processes or on other machines.
+    """
+
+    root: Path
+    found: tuple[_Found, ...]
+    manifests: dict[str, tuple[bytes, int]]
+    entries: dict[str, _Entry]
+
+    @property
+    def files(self) -> list[_Found]:
+        """The files to read, in id order (manifests are read already)."""
+        return [item for item in self.found if item.id not in self.manifests]
+
+    def fields(self, item: _Found) -> dict[str, str]:
+        """The manifest metadata of one file."""
+        entry = self.entries.get(item.id)
+        return entry.fields if entry else {}
+
+    def assemble(
+        self, reads: Iterable[tuple[InputRecord, Document | None]], *, strict: bool = False
+    ) -> Corpus:
+        """The corpus from the result of reading every file: duplicates found, skipped files listed."""
+        records: dict[str, InputRecord] = {}
+        for item_id, (data, count) in self.manifests.items():
+            path = next(f.path for f in self.found if f.id == item_id)
+            reason = f"manifest: metadata for {count} file(s)"
+            records[item_id] = InputRecord(
+                str(path), "read", hashlib.sha256(data).hexdigest(), len(data), reason=reason
+            )
+        read: dict[str, Document] = {}
+        for item, (record, document) in zip(self.files, reads, strict=True):
+            records[item.id] = record
+            if document is not None:
+                read[item.id] = document
+        for doc_id, original in _duplicates(read).items():
+            record = records[doc_id]
+            records[doc_id] = InputRecord(
+                record.path, "duplicate", record.sha256, record.bytes, None, f"duplicate of {original}"
+            )
+        documents = tuple(read[f.id] for f in self.found if f.id in read and records[f.id].status == "read")
+        corpus = Corpus(self.root, documents, tuple(records[f.id] for f in self.found))
+        if strict and corpus.skipped():
+            lines = [f"  {r.path}: {r.status}: {r.reason}" for r in corpus.skipped()]
+            raise CorpusError(
+                f"{len(lines)} file(s) could not be used (strict mode; run without --strict to skip "
+                "them):\n" + "\n".join(lines)
+            )
+        return corpus
+
+
+def plan_corpus(paths: str | Path | Sequence[str | Path], limits: Limits | None = None) -> CorpusPlan:
+    """Find the files of a corpus and read its manifests (an error in a manifest stops here)."""
+    limits = limits or Limits()
     inputs = [Path(p) for p in ([paths] if isinstance(paths, str | Path) else paths)]
     if not inputs:
         raise CorpusError("no corpus given: name a folder or files to read")
@@ -143,48 +221,25 @@ def read_corpus(
     if not found:
         where = ", ".join(str(p) for p in inputs)
         raise CorpusError(f"{where}: no files found (hidden folders are not searched)")
-
     folders = {""} | {_relative_id(p, root) for p in inputs if p.is_dir()}
     manifests, entries = _find_manifests(found, folders, limits)
-    records: dict[str, InputRecord] = {}
-    texts: dict[str, tuple[str, ReadResult]] = {}
-    for done, item in enumerate(found, start=1):
-        if item.id in manifests:
-            data, count = manifests[item.id]
-            records[item.id] = InputRecord(
-                str(item.path),
-                "read",
-                hashlib.sha256(data).hexdigest(),
-                len(data),
-                reason=f"manifest: metadata for {count} file(s)",
-            )
-        else:
-            records[item.id], read = _read(item, limits)
-            if read is not None:
-                texts[item.id] = read
-        if progress is not None:
-            progress(done, len(found))
+    return CorpusPlan(root, tuple(found), manifests, entries)
 
-    documents = []
-    for doc_id, original in _duplicates(texts).items():
-        record = records[doc_id]
-        records[doc_id] = InputRecord(
-            record.path, "duplicate", record.sha256, record.bytes, None, f"duplicate of {original}"
-        )
-    for item in found:
-        if item.id in texts and records[item.id].status == "read":
-            text, result = texts[item.id]
-            entry = entries.get(item.id)
-            documents.append(_document(item, text, result, entry.fields if entry else {}))
 
-    corpus = Corpus(root, tuple(documents), tuple(records[f.id] for f in found))
-    if strict and corpus.skipped():
-        lines = [f"  {r.path}: {r.status}: {r.reason}" for r in corpus.skipped()]
-        raise CorpusError(
-            f"{len(lines)} file(s) could not be used (strict mode; run without --strict to skip "
-            "them):\n" + "\n".join(lines)
-        )
-    return corpus
+def read_file(
+    item: _Found, limits: Limits, fields: dict[str, str], cache: TextCache | None = None
+) -> tuple[InputRecord, Document | None]:
+    """Read one file of a plan: its record, and its document if it has text."""
+    record, read = _read(item, limits, cache)
+    return record, None if read is None else _document(item, *read, fields)
+
+
+class TextCache(Protocol):
+    """Where ``read_file`` keeps the text of a file, by the SHA-256 of its bytes (see govcompare.cache)."""
+
+    def load_text(self, digest: str, suffix: str) -> tuple[str, ReadResult] | None: ...
+
+    def save_text(self, digest: str, suffix: str, value: tuple[str, ReadResult]) -> None: ...
 
 
 def _absolute(path: Path) -> Path:
@@ -270,7 +325,9 @@ def _problem(path: Path) -> tuple[str | None, InputStatus]:
     return None, "failed"
 
 
-def _read(item: _Found, limits: Limits) -> tuple[InputRecord, tuple[str, ReadResult] | None]:
+def _read(
+    item: _Found, limits: Limits, cache: TextCache | None = None
+) -> tuple[InputRecord, tuple[str, ReadResult] | None]:
     """Read one file: its record, and its normalised text and reader result if it has text."""
     shown = str(item.path)
     if item.problem is not None:
@@ -300,6 +357,9 @@ def _read(item: _Found, limits: Limits) -> tuple[InputRecord, tuple[str, ReadRes
 
     if not data:
         return record("empty", "file is empty (0 bytes)"), None
+    cached = cache.load_text(digest, suffix) if cache is not None else None
+    if cached is not None:
+        return record("read"), cached
     try:
         result = reader(data, limits)
     except CorpusError as exc:
@@ -313,6 +373,8 @@ def _read(item: _Found, limits: Limits) -> tuple[InputRecord, tuple[str, ReadRes
         return record("failed", reason), None
     if not text:
         return record("empty", "no text found in the file"), None
+    if cache is not None:
+        cache.save_text(digest, suffix, (text, result))
     return record("read"), (text, result)
 
 
@@ -535,32 +597,23 @@ def _manifest_rows(reader: Any, name: str) -> Iterable[tuple[str, _Entry]]:
 # --- duplicates -----------------------------------------------------------------------------------
 
 
-def _duplicates(texts: dict[str, tuple[str, ReadResult]]) -> dict[str, str]:
+def _duplicates(documents: dict[str, Document]) -> dict[str, str]:
     """Map each duplicate's id to the id of the document it repeats (exact first, then near-exact)."""
     duplicates: dict[str, str] = {}
     first: dict[str, str] = {}
-    for doc_id in sorted(texts):
-        digest = hashlib.sha256(texts[doc_id][0].encode("utf-8")).hexdigest()
+    for doc_id in sorted(documents):
+        digest = documents[doc_id].sha256
         if digest in first:
             duplicates[doc_id] = first[digest]
         else:
             first[digest] = doc_id
     unique = sorted(first.values())
-    near = near_duplicates([texts[doc_id][0] for doc_id in unique])
+    near = near_duplicates([documents[doc_id].text for doc_id in unique])
     duplicates.update({unique[j]: unique[i] for j, i in near.items()})
     return duplicates
 
 
 _WORD = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]|[^\W_\u3400-\u9fff\uf900-\ufaff]+")
-_MASK = np.uint64(0xFFFFFFFFFFFFFFFF)
-
-
-def _mix(values: np.ndarray) -> np.ndarray:
-    """splitmix64: spread small integer ids over 64 bits (deterministic, unlike ``hash``)."""
-    z = values + np.uint64(0x9E3779B97F4A7C15)
-    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-    return (z ^ (z >> np.uint64(31))) & _MASK
 
 
 def _shingles(text: str, vocabulary: dict[str, int], size: int) -> np.ndarray:
@@ -571,11 +624,11 @@ def _shingles(text: str, vocabulary: dict[str, int], size: int) -> np.ndarray:
     )
     if ids.size == 0:
         return ids
-    mixed = _mix(ids)
+    mixed = mix64(ids)
     width = max(1, ids.size - size + 1)
     hashes = np.zeros(width, dtype=np.uint64)
     for offset in range(min(size, ids.size)):
-        hashes = _mix(hashes ^ mixed[offset : offset + width])
+        hashes = mix64(hashes ^ mixed[offset : offset + width])
     return np.unique(hashes)
 
 

@@ -31,14 +31,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
-from sklearn.feature_extraction.text import TfidfTransformer, TfidfVectorizer
-from sklearn.preprocessing import normalize
 
 from govcompare.errors import MappingError
+from govcompare.features import FeatureSpace, KeyedCounts, l2_normalize
 from govcompare.frameworks import FrameworkSet
 from govcompare.models import Passage, Principle
 from govcompare.parallel import cores, fork_map, split_evenly
-from govcompare.tokens import TermCounts, analyze, count_terms, words
+from govcompare.tokens import words
 
 __all__ = ["NEUTRAL", "EvidenceMap", "EvidenceMapper", "QueryWeights"]
 
@@ -74,8 +73,8 @@ class EvidenceMapper:
     Examples
     --------
     >>> from govcompare.models import Passage
-    >>> mapper = EvidenceMapper().fit([Passage("a.txt", 1, 0, 12, "cyber sovereignty")])
-    >>> mapper.vectorizer_.get_feature_names_out().tolist()
+    >>> mapper = EvidenceMapper().fit([Passage("a.txt", 1, 0, 17, "cyber sovereignty")])
+    >>> sorted(mapper.space_.terms(range(3)))
     ['cyber', 'cyber sovereignty', 'sovereignty']
     """
 
@@ -140,30 +139,38 @@ class EvidenceMapper:
             if not ok:
                 raise MappingError(message)
 
-    def fit(self, passages: Sequence[Passage]) -> EvidenceMapper:
-        """Learn the vocabulary and document frequencies of the passages.
+    def fit(self, passages: Sequence[Passage], counts: Sequence[KeyedCounts] | None = None) -> EvidenceMapper:
+        """Learn the terms and document frequencies of the passages, and weigh them by TF-IDF.
 
-        The result is exactly what ``TfidfVectorizer(analyzer=analyze, sublinear_tf=True,
-        dtype=np.float32).fit_transform`` gives (``vectorizer_`` is that vectorizer, fitted), but the
-        terms are counted by :func:`~govcompare.tokens.count_terms`, on several cores for a large corpus.
-        ``counts_`` keeps the raw term counts (same rows and columns as ``matrix_``) and ``terms_`` the
-        terms in column order (``vectorizer_.get_feature_names_out()``, without sorting them again).
+        ``counts`` are the passages' term counts when another engine or the cache has them, in parts
+        whose rows follow ``passages`` in order; otherwise they are counted here, on ``n_jobs`` cores.
+        The weights are scikit-learn's ``TfidfVectorizer(analyzer=analyze, sublinear_tf=True)``, in
+        the columns of a :class:`~govcompare.features.FeatureSpace` (terms named by 64-bit keys), so
+        they do not depend on how the passages were split into parts. ``space_`` is that space,
+        ``counts_`` the raw counts and ``matrix_`` the TF-IDF rows (both passages x terms).
         """
         self._check_params()
         if not passages:
             raise MappingError("the corpus has no passages to map: check the corpus path and its files")
         self.passages_ = list(passages)
-        jobs = cores() if self.n_jobs is None else self.n_jobs
-        counted = count_terms([p.text for p in self.passages_], n_jobs=jobs)
-        if not len(counted.codes):
+        if counts is None:
+            jobs = cores() if self.n_jobs is None else self.n_jobs
+            counts = [KeyedCounts.count([p.text for p in self.passages_], n_jobs=jobs)]
+        if sum(part.n_texts for part in counts) != len(self.passages_):
+            raise MappingError("the term counts given do not match the passages: one row per passage")
+        merged = KeyedCounts.concat(counts)
+        space = FeatureSpace.of(merged)
+        if not len(space.keys):
             raise MappingError(
                 "the passages hold no terms (only stop words, numbers or punctuation): check the corpus"
             )
-        self.vectorizer_, self.matrix_, self.counts_, self.terms_ = _tfidf(counted)
+        self.space_ = space
+        self.counts_ = merged.matrix
+        self.matrix_ = space.weigh(self.counts_)
         return self
 
     def _check_fitted(self) -> None:
-        if not hasattr(self, "vectorizer_"):
+        if not hasattr(self, "space_"):
             raise MappingError("this EvidenceMapper is not fitted yet: call fit(passages) first")
 
     def _components(self, groups: Sequence[Sequence[str]]) -> sp.csr_matrix:
@@ -174,7 +181,7 @@ class EvidenceMapper:
         dense row as wide as the vocabulary.
         """
         pieces = [piece for group in groups for piece in group]
-        rows = self.vectorizer_.transform(pieces) if pieces else sp.csr_matrix((0, 0), dtype=np.float32)
+        rows = self.space_.transform(pieces) if pieces else sp.csr_matrix((0, 0), dtype=np.float32)
         data: list[np.ndarray[Any, Any]] = []
         indices: list[np.ndarray[Any, Any]] = []
         lengths: list[int] = []
@@ -194,7 +201,7 @@ class EvidenceMapper:
             shape=(len(groups), self.matrix_.shape[1]),
             dtype=np.float32,
         )
-        return sp.csr_matrix(normalize(summed), dtype=np.float32)
+        return l2_normalize(summed)
 
     def queries(self, principles: Sequence[Principle]) -> tuple[sp.csr_matrix, sp.csr_matrix]:
         """The query vectors of ``principles`` and of their opposite terms, one row each."""
@@ -204,7 +211,7 @@ class EvidenceMapper:
         exemplars = self._components([p.exemplars for p in principles])
         statements = self._components([[f"{p.title}. {p.statement}"] for p in principles])
         combined = w.key_terms * key_terms + w.exemplars * exemplars + w.statement * statements
-        queries = sp.csr_matrix(normalize(combined), dtype=np.float32)
+        queries = l2_normalize(sp.csr_matrix(combined, dtype=np.float32))
         return queries, self._components([p.opposite_terms for p in principles])
 
     def query(self, principle: Principle) -> sp.csr_matrix:
@@ -220,11 +227,19 @@ class EvidenceMapper:
         threshold = self.min_score if self.min_score is not None else self.null_threshold(queries)
         return EvidenceMap(self, frameworks, queries, scores, float(threshold))
 
-    def null_threshold(self, queries: sp.csr_matrix, per_query: int = 8) -> float:
-        """The ``null_quantile`` of scores of random queries shaped like ``queries``."""
+    def null_threshold(self, queries: sp.csr_matrix, per_query: int | None = None) -> float:
+        """The ``null_quantile`` of scores of random queries shaped like ``queries``.
+
+        ``per_query`` random queries are drawn for each real one: by default enough for about 200,000
+        chance scores (at least 8, at most 64), so a small corpus's threshold is as steady as a large one's.
+        """
         rng = np.random.default_rng(self.random_state)
         n_docs = self.matrix_.shape[0]
-        df = np.maximum(np.rint((n_docs + 1) / np.exp(self.vectorizer_.idf_ - 1) - 1), 1.0)
+        if per_query is None:
+            per_query = int(
+                np.clip(np.ceil(_NULL_SCORES / (min(n_docs, _NULL_SAMPLE) * max(1, queries.shape[0]))), 8, 64)
+            )
+        df = self.space_.df.astype(np.float64)
         p = df / df.sum()
         vocab = len(p)
         sampler = _WeightedSampler(p)
@@ -242,10 +257,14 @@ class EvidenceMapper:
                 r += 1
         null = sp.csr_matrix((vals, (rows, cols)), shape=(r, vocab), dtype=np.float32)
         sample = self.matrix_
-        if n_docs > 20_000:  # the quantile is stable long before that; keep it cheap on big corpora
-            sample = self.matrix_[np.sort(rng.choice(n_docs, 20_000, replace=False))]
-        chance = np.asarray((sample @ normalize(null).T).todense()).ravel()
+        if n_docs > _NULL_SAMPLE:  # the quantile is stable long before that; keep it cheap on big corpora
+            sample = self.matrix_[np.sort(rng.choice(n_docs, _NULL_SAMPLE, replace=False))]
+        chance = np.asarray((sample @ l2_normalize(null).T).todense()).ravel()
         return float(np.quantile(chance, self.null_quantile))
+
+
+_NULL_SCORES = 200_000  # chance scores wanted for the null quantile
+_NULL_SAMPLE = 20_000  # passages they are scored against, at most
 
 
 class _WeightedSampler:
@@ -308,38 +327,6 @@ class _WeightedSampler:
             below = (running / total <= x) & active
             lo = np.where(below, mid + 1, lo)
             hi = np.where(~below & active, mid, hi)
-
-
-def _tfidf(
-    counted: TermCounts,
-) -> tuple[TfidfVectorizer, sp.csr_matrix, sp.csr_matrix, np.ndarray[Any, np.dtype[np.object_]]]:
-    """A fitted vectorizer, the TF-IDF and count matrices and the terms in column order.
-
-    ``counted`` is used up: its ``indices`` become the matrices' (column numbers, renumbered in place).
-
-    Built as ``TfidfVectorizer.fit_transform`` builds them: columns in alphabetical order of the terms,
-    each row's entries in order of the terms' first appearance in the corpus (the order sums run in,
-    so the floats come out the same), float32 counts, and its own TfidfTransformer for the weights.
-    """
-    shape = (counted.n_texts, len(counted.codes))
-    position = counted.alphabetical()
-    index_dtype = np.int32 if counted.indptr[-1] <= np.iinfo(np.int32).max else np.int64
-    if index_dtype == counted.indices.dtype:  # renumber in place: no second copy of a large array
-        indices = np.take(position, counted.indices, out=counted.indices)
-    else:
-        indices = position[counted.indices].astype(index_dtype)
-    indptr = counted.indptr.astype(index_dtype)
-    counts = sp.csr_matrix((counted.counts, indices, indptr), shape=shape)
-    tf = sp.csr_matrix((counted.counts.astype(np.float32), indices, indptr), shape=shape)
-    transformer = TfidfTransformer(sublinear_tf=True).fit(tf)
-    matrix = transformer.transform(tf, copy=False)
-    vectorizer = TfidfVectorizer(analyzer=analyze, sublinear_tf=True, dtype=np.float32)
-    terms = counted.terms()
-    vectorizer.vocabulary_ = dict(zip(terms, position.tolist(), strict=True))
-    vectorizer.idf_ = transformer.idf_
-    names = np.empty(len(terms), dtype=object)
-    names[position] = terms
-    return vectorizer, matrix, counts, names
 
 
 _PARALLEL_BOOTSTRAP = 20_000_000  # passages x resamples from which document intervals use every core
@@ -492,7 +479,6 @@ class EvidenceMap:
         top_k = top_k or self.mapper.top_k
         threshold = self.threshold if min_score is None else min_score
         labels = self.labels()
-        vocabulary = self.mapper.terms_
         rows = []
         for j, (fw, principle) in enumerate(self.pairs):
             column = self.scores[:, j]
@@ -512,7 +498,7 @@ class EvidenceMap:
                         "end": passage.end,
                         "score": round(float(column[i]), 4),
                         "label": str(labels[i]),
-                        "terms": "; ".join(self._top_terms(i, j, vocabulary, n_terms)),
+                        "terms": "; ".join(self._top_terms(i, j, n_terms)),
                         "key_terms": "; ".join(matched_key_terms(principle, passage.text)),
                         "text": passage.text,
                     }
@@ -523,10 +509,13 @@ class EvidenceMap:
         ]  # fmt: skip
         return pd.DataFrame(rows, columns=columns)
 
-    def _top_terms(self, i: int, j: int, vocabulary: Any, n: int) -> list[str]:
+    def _top_terms(self, i: int, j: int, n: int) -> list[str]:
+        """The terms that add most to passage ``i``'s score for principle ``j`` (ties alphabetical)."""
         contribution = self.mapper.matrix_[i].multiply(self.queries[j]).tocoo()
-        order = np.lexsort((contribution.col, -contribution.data))[:n]
-        return [str(vocabulary[contribution.col[k]]) for k in order if contribution.data[k] > 0]
+        positive = contribution.data > 0
+        terms = self.mapper.space_.terms(contribution.col[positive])
+        ranked = sorted(zip((-contribution.data[positive]).tolist(), terms, strict=True))
+        return [term for _, term in ranked[:n]]
 
     # --- documents ----------------------------------------------------------------------------------
     def documents(self) -> pd.DataFrame:

@@ -23,15 +23,38 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
-from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 from govcompare.parallel import fork_map, split_evenly
 
-__all__ = ["TermCounts", "analyze", "count_terms", "words"]
+__all__ = ["BIGRAM_BASE", "TermCounts", "analyze", "count_terms", "words"]
 
 _TOKEN = re.compile(r"[a-z0-9]+(?:['’\-][a-z0-9]+)*|[\u3400-\u9fff\uf900-\ufaff]+")
 _JOINERS = re.compile(r"['’\-]")
-_STOP = frozenset(ENGLISH_STOP_WORDS) | {"s", "t", "ll", "ve", "re", "d", "m"}
+# scikit-learn's ENGLISH_STOP_WORDS, word for word (a test checks they agree): importing scikit-learn
+# to get them would cost every command about a second.
+_ENGLISH_STOP_WORDS = """
+    a about above across after afterwards again against all almost alone along already also although
+    always am among amongst amoungst amount an and another any anyhow anyone anything anyway anywhere
+    are around as at back be became because become becomes becoming been before beforehand behind being
+    below beside besides between beyond bill both bottom but by call can cannot cant co con could
+    couldnt cry de describe detail do done down due during each eg eight either eleven else elsewhere
+    empty enough etc even ever every everyone everything everywhere except few fifteen fifty fill find
+    fire first five for former formerly forty found four from front full further get give go had has
+    hasnt have he hence her here hereafter hereby herein hereupon hers herself him himself his how
+    however hundred i ie if in inc indeed interest into is it its itself keep last latter latterly least
+    less ltd made many may me meanwhile might mill mine more moreover most mostly move much must my
+    myself name namely neither never nevertheless next nine no nobody none noone nor not nothing now
+    nowhere of off often on once one only onto or other others otherwise our ours ourselves out over own
+    part per perhaps please put rather re same see seem seemed seeming seems serious several she should
+    show side since sincere six sixty so some somehow someone something sometime sometimes somewhere
+    still such system take ten than that the their them themselves then thence there thereafter thereby
+    therefore therein thereupon these they thick thin third this those though three through throughout
+    thru thus to together too top toward towards twelve twenty two un under until up upon us very via
+    was we well were what whatever when whence whenever where whereafter whereas whereby wherein
+    whereupon wherever whether which while whither who whoever whole whom whose why will with within
+    without would yet you your yours yourself yourselves
+""".split()
+_STOP = frozenset(_ENGLISH_STOP_WORDS) | {"s", "t", "ll", "ve", "re", "d", "m"}
 _NO_PLURAL = ("ss", "us", "is", "ics", "news", "ous")
 # Bigrams do not cross clause punctuation.
 _CLAUSE_CHARS = r".;:!?,()\[\]\"“”\n。，；：！？、（）"
@@ -110,7 +133,9 @@ def analyze(text: str) -> list[str]:
 
 _BREAK = -1  # clause punctuation: no bigram across it
 _DROP = -2  # a stop word, digit or one-letter token: not a term, but no break either
-_BIGRAM = np.int64(1) << 31  # a bigram's code is (first + 1) * _BIGRAM + second; a unigram's is its word id
+BIGRAM_BASE = (
+    np.int64(1) << 31
+)  # a bigram's code: (first + 1) * BIGRAM_BASE + second; a unigram's: its word id
 
 
 @dataclass(frozen=True)
@@ -136,28 +161,11 @@ class TermCounts:
     def terms(self) -> list[str]:
         """The terms as text, in order of first appearance."""
         words = self.words
-        first, second = np.divmod(self.codes, _BIGRAM)
+        first, second = np.divmod(self.codes, BIGRAM_BASE)
         return [
             words[b] if a == 0 else f"{words[a - 1]} {words[b]}"
             for a, b in zip(first.tolist(), second.tolist(), strict=True)
         ]
-
-    def alphabetical(self) -> np.ndarray[Any, np.dtype[np.int32]]:
-        """Each term's position when the terms are sorted as strings (scikit-learn's feature order).
-
-        Words hold no character below the space, so "a b" sorts as (a, then b) and after the unigram
-        "a": ordering by (first word, unigram before bigram, second word) is string order, and only
-        the words need sorting as strings.
-        """
-        n_words = len(self.words)
-        rank = np.empty(n_words, dtype=np.int64)
-        rank[sorted(range(n_words), key=self.words.__getitem__)] = np.arange(n_words)
-        first, second = np.divmod(self.codes, _BIGRAM)
-        span = n_words + 1
-        key = np.where(first > 0, rank[first - 1] * span + 1 + rank[second], rank[second] * span)
-        position = np.empty(len(key), dtype=np.int32)
-        position[np.argsort(key, kind="stable")] = np.arange(len(key), dtype=np.int32)
-        return position
 
 
 class _Counter:
@@ -238,7 +246,7 @@ class _Counter:
         word = seq >= 0
         unigrams, uni_doc = seq[word], doc[word]
         pair = word[:-1] & word[1:] & (doc[:-1] == doc[1:])
-        bigrams = (seq[:-1][pair] + 1) * _BIGRAM + seq[1:][pair]
+        bigrams = (seq[:-1][pair] + 1) * BIGRAM_BASE + seq[1:][pair]
         bi_doc = doc[:-1][pair]
         # Each text's terms in the order analyze() gives them: its unigrams, then its bigrams.
         n_uni = np.bincount(uni_doc, minlength=n)
@@ -300,8 +308,8 @@ def _merge(parts: Sequence[TermCounts]) -> TermCounts:
                 word_ids[word] = len(words)
                 words.append(word)
         word_map = np.array([word_ids[w] for w in part.words], dtype=np.int64)
-        high, low = np.divmod(part.codes, _BIGRAM)
-        mapped = word_map[low] + np.where(high > 0, (word_map[high - 1] + 1) * _BIGRAM, 0)
+        high, low = np.divmod(part.codes, BIGRAM_BASE)
+        mapped = word_map[low] + np.where(high > 0, (word_map[high - 1] + 1) * BIGRAM_BASE, 0)
         # Terms new in this part follow the known ones, in the order they first appear in it.
         known = len(codes)
         labels, uniques = pd.factorize(np.concatenate([codes, mapped]))

@@ -4,19 +4,17 @@
 
 A reader turns bytes into raw text plus what the file says about itself; the corpus opens files,
 normalises text and decides metadata precedence. Add a format by adding a module and a line here.
+A reader's module (and the library behind it: trafilatura, pypdfium2, python-docx, markdown-it) is
+imported the first time a file of its kind is read, so a command pays only for the formats it meets.
 """
 
 from __future__ import annotations
 
+import importlib
 from pathlib import PurePath
 
 from govcompare.errors import CorpusError
 from govcompare.readers.base import Limits, Reader, ReadResult
-from govcompare.readers.docx import read_docx
-from govcompare.readers.html import read_html
-from govcompare.readers.markdown import read_markdown
-from govcompare.readers.pdf import read_pdf
-from govcompare.readers.text import read_text
 
 __all__ = [
     "READERS",
@@ -28,14 +26,26 @@ __all__ = [
     "unsupported_reason",
 ]
 
+
+def _lazy(module: str) -> Reader:
+    """``govcompare.readers.<module>.read_<module>``, imported when first called."""
+
+    def read(data: bytes, limits: Limits) -> ReadResult:
+        reader: Reader = getattr(importlib.import_module(f"govcompare.readers.{module}"), f"read_{module}")
+        return reader(data, limits)
+
+    read.__name__ = read.__qualname__ = f"read_{module}"
+    return read
+
+
 READERS: dict[str, Reader] = {
-    ".txt": read_text,
-    ".md": read_markdown,
-    ".markdown": read_markdown,
-    ".html": read_html,
-    ".htm": read_html,
-    ".pdf": read_pdf,
-    ".docx": read_docx,
+    ".txt": _lazy("text"),
+    ".md": _lazy("markdown"),
+    ".markdown": _lazy("markdown"),
+    ".html": _lazy("html"),
+    ".htm": _lazy("html"),
+    ".pdf": _lazy("pdf"),
+    ".docx": _lazy("docx"),
 }
 
 SUPPORTED_SUFFIXES: tuple[str, ...] = tuple(sorted(READERS))

@@ -1,0 +1,211 @@
+"""Terms named by 64-bit keys, and the TF-IDF space they span: the same for every engine.
+
+    parts = [KeyedCounts.count(texts) for texts in batches]   # rows = texts, columns = sorted term keys
+    counts = KeyedCounts.concat(parts)                         # keys merged: document frequencies summed
+    space = FeatureSpace.of(counts)                            # the terms, their df and idf
+    matrix = space.weigh(counts)                               # TF-IDF rows, L2-normalised
+
+A term's key is a hash of its text, so it is stateless: counts made in different processes, on different
+machines or in different runs line up without sharing a vocabulary, and document frequencies from
+separate parts are summed key by key. Keys are 64 bits wide, so unlike a ``HashingVectorizer`` with
+2**20 columns no two terms of a real corpus share one (for ten million terms the chance of any clash is
+about 3e-6): the weights are exactly scikit-learn's ``TfidfVectorizer(analyzer=analyze,
+sublinear_tf=True)``, with the columns in key order instead of alphabetical order (a test checks this).
+The arithmetic is done here with NumPy rather than by scikit-learn itself, because importing
+scikit-learn costs a command about a second before it has read a file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from govcompare.hashing import mix64
+from govcompare.tokens import BIGRAM_BASE, TermCounts, count_terms
+
+__all__ = ["FeatureSpace", "KeyedCounts", "l2_normalize"]
+
+_U64 = np.uint64
+_BIGRAM_SALT = _U64(0xD6E8FEB86659FD93)
+
+
+def _word_keys(words: Sequence[str]) -> np.ndarray[Any, np.dtype[np.uint64]]:
+    blake = hashlib.blake2b
+    return np.fromiter(
+        (int.from_bytes(blake(w.encode("utf-8"), digest_size=8).digest(), "little") for w in words),
+        dtype=_U64,
+        count=len(words),
+    )
+
+
+def _bigram_keys(first: np.ndarray[Any, Any], second: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+    return mix64(first ^ mix64(second ^ _BIGRAM_SALT))
+
+
+@dataclass(frozen=True)
+class KeyedCounts:
+    """Term counts of some texts: rows are texts, columns the sorted keys of the terms they hold."""
+
+    keys: np.ndarray[Any, np.dtype[np.uint64]]
+    pairs: np.ndarray[Any, np.dtype[np.uint64]]
+    words: dict[int, str]
+    matrix: sp.csr_matrix  # integer counts, column indices sorted within each row
+
+    @property
+    def n_texts(self) -> int:
+        return int(self.matrix.shape[0])
+
+    @classmethod
+    def of(cls, counted: TermCounts) -> KeyedCounts:
+        """Name the terms of ``counted`` by key and put its columns in key order."""
+        word_keys = _word_keys(counted.words)
+        first, second = np.divmod(counted.codes, BIGRAM_BASE)
+        right = word_keys[second] if len(word_keys) else np.zeros(0, dtype=_U64)
+        left = np.where(first > 0, word_keys[np.maximum(first - 1, 0)] if len(word_keys) else 0, 0)
+        left = left.astype(_U64)
+        keys = np.where(first > 0, _bigram_keys(left, right), right)
+        order = np.argsort(keys, kind="stable")
+        rank = np.empty(len(order), dtype=np.int32)
+        rank[order] = np.arange(len(order), dtype=np.int32)
+        matrix = sp.csr_matrix(
+            (counted.counts, rank[counted.indices], counted.indptr), shape=(counted.n_texts, len(keys))
+        )
+        matrix.sort_indices()
+        words = dict(zip(word_keys.tolist(), counted.words, strict=True))
+        return cls(keys[order], np.column_stack([left[order], right[order]]), words, matrix)
+
+    @classmethod
+    def count(cls, texts: Sequence[str], n_jobs: int = 1) -> KeyedCounts:
+        """Count the terms of ``texts`` (on ``n_jobs`` cores for a large batch)."""
+        return cls.of(count_terms(texts, n_jobs=n_jobs))
+
+    @classmethod
+    def concat(cls, parts: Sequence[KeyedCounts]) -> KeyedCounts:
+        """The counts of several parts, rows in order: their keys merged, document frequencies summed."""
+        if len(parts) == 1:
+            return parts[0]
+        if not parts:
+            return cls(
+                np.zeros(0, dtype=_U64),
+                np.zeros((0, 2), dtype=_U64),
+                {},
+                sp.csr_matrix((0, 0), dtype=np.int32),
+            )
+        keys, first = np.unique(np.concatenate([part.keys for part in parts]), return_index=True)
+        words: dict[int, str] = {}
+        indices, data, indptr = [], [], [np.zeros(1, dtype=np.int64)]
+        nnz = 0
+        for part in parts:
+            words.update(part.words)
+            columns = np.searchsorted(keys, part.keys).astype(np.int32)
+            indices.append(columns[part.matrix.indices])
+            data.append(part.matrix.data)
+            indptr.append(nnz + part.matrix.indptr[1:].astype(np.int64))
+            nnz += part.matrix.nnz
+        shape = (sum(part.n_texts for part in parts), len(keys))
+        matrix = sp.csr_matrix(
+            (np.concatenate(data), np.concatenate(indices), np.concatenate(indptr)), shape=shape
+        )
+        matrix.has_sorted_indices = True  # each part's rows are sorted, and the column map keeps key order
+        return cls(keys, np.concatenate([part.pairs for part in parts])[first], words, matrix)
+
+    def rows(self, rows: Sequence[int] | np.ndarray[Any, Any]) -> KeyedCounts:
+        """The counts of some rows, without the terms none of them holds."""
+        matrix = self.matrix[np.asarray(rows, dtype=np.intp)]
+        used = np.flatnonzero(np.bincount(matrix.indices, minlength=len(self.keys)))
+        column = np.full(len(self.keys), -1, dtype=np.int32)
+        column[used] = np.arange(len(used), dtype=np.int32)
+        out = sp.csr_matrix(
+            (matrix.data, column[matrix.indices], matrix.indptr), shape=(matrix.shape[0], len(used))
+        )
+        out.has_sorted_indices = True
+        keys = self.keys[used]
+        kept = set(self.pairs[used].ravel().tolist())
+        return KeyedCounts(keys, self.pairs[used], {k: w for k, w in self.words.items() if k in kept}, out)
+
+    def in_space(self, space: FeatureSpace) -> sp.csr_matrix:
+        """The counts with the space's column numbers; terms the space lacks are dropped."""
+        columns, known = space.columns(self.keys)
+        matrix = self.matrix
+        if not known.all():
+            matrix = matrix[:, np.flatnonzero(known)]
+            columns = columns[known]
+        out = sp.csr_matrix(
+            (matrix.data, columns[matrix.indices].astype(np.int32), matrix.indptr),
+            shape=(matrix.shape[0], len(space.keys)),
+        )
+        out.has_sorted_indices = True  # the column map keeps key order
+        return out
+
+
+@dataclass(frozen=True)
+class FeatureSpace:
+    """The terms of a corpus (sorted keys), their document frequencies, and the TF-IDF they give."""
+
+    keys: np.ndarray[Any, np.dtype[np.uint64]]
+    df: np.ndarray[Any, np.dtype[np.int64]]
+    pairs: np.ndarray[Any, np.dtype[np.uint64]]
+    words: dict[int, str]
+    n_texts: int
+
+    @classmethod
+    def of(cls, counts: KeyedCounts) -> FeatureSpace:
+        """The space of the terms ``counts`` holds, with their document frequencies."""
+        df = np.bincount(counts.matrix.indices, minlength=len(counts.keys)).astype(np.int64)
+        return cls(counts.keys, df, counts.pairs, counts.words, counts.n_texts)
+
+    @property
+    def idf(self) -> np.ndarray[Any, np.dtype[np.float64]]:
+        """Smoothed inverse document frequency, as scikit-learn's ``TfidfTransformer`` computes it."""
+        return np.log((1 + self.n_texts) / (1 + self.df.astype(np.float64))) + 1.0
+
+    def columns(
+        self, keys: np.ndarray[Any, np.dtype[np.uint64]]
+    ) -> tuple[np.ndarray[Any, np.dtype[np.intp]], np.ndarray[Any, np.dtype[np.bool_]]]:
+        """Each key's column, and whether the space has it at all."""
+        at = np.minimum(np.searchsorted(self.keys, keys), max(len(self.keys) - 1, 0))
+        known = self.keys[at] == keys if len(self.keys) else np.zeros(len(keys), dtype=bool)
+        return at, known
+
+    def weigh(self, counts: sp.csr_matrix | KeyedCounts) -> sp.csr_matrix:
+        """TF-IDF rows of term counts (already in this space's columns, or a part to place in them).
+
+        ``1 + log(count)`` times the idf, in float32, then each row divided by its L2 norm: what
+        ``TfidfVectorizer(sublinear_tf=True, dtype=np.float32)`` computes.
+        """
+        matrix = counts.in_space(self) if isinstance(counts, KeyedCounts) else counts
+        data = matrix.data.astype(np.float32)
+        np.log(data, out=data)
+        data += np.float32(1.0)
+        data *= self.idf.astype(np.float32).take(matrix.indices)  # float32, as scikit-learn multiplies
+        out = l2_normalize(sp.csr_matrix((data, matrix.indices, matrix.indptr), shape=matrix.shape))
+        out.has_sorted_indices = matrix.has_sorted_indices
+        return out
+
+    def transform(self, texts: Sequence[str]) -> sp.csr_matrix:
+        """TF-IDF rows of new texts (queries, or a passage being explained)."""
+        return self.weigh(KeyedCounts.count(texts))
+
+    def terms(self, columns: Sequence[int] | np.ndarray[Any, Any]) -> list[str]:
+        """The terms of some columns, as text."""
+        words = self.words
+        out = []
+        for left, right in self.pairs[np.asarray(columns, dtype=np.intp)].tolist():
+            out.append(f"{words[left]} {words[right]}" if left else words[right])
+        return out
+
+
+def l2_normalize(matrix: sp.csr_matrix) -> sp.csr_matrix:
+    """Each row divided by its L2 norm (rows of zeros stay zero), in float32."""
+    matrix = sp.csr_matrix(matrix, dtype=np.float32)
+    rows = np.repeat(np.arange(matrix.shape[0]), np.diff(matrix.indptr))
+    squares = np.square(matrix.data, dtype=np.float64)
+    norms = np.sqrt(np.bincount(rows, weights=squares, minlength=matrix.shape[0]))
+    norms[norms == 0] = 1.0
+    data = matrix.data / norms.take(rows).astype(np.float32)
+    return sp.csr_matrix((data, matrix.indices, matrix.indptr), shape=matrix.shape)
