@@ -28,5 +28,11 @@ def _in_project_root(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(ROOT)
 
 
+@pytest.fixture(autouse=True)
+def _own_cache(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Each test's commands cache in a fresh folder of their own, never in the user's cache."""
+    monkeypatch.setenv("GOVCOMPARE_CACHE", str(tmp_path_factory.mktemp("cache")))
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--update-golden", action="store_true", help="rewrite golden files from this run")

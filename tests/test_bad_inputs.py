@@ -474,7 +474,13 @@ def _empty_corpus(inputs: Inputs) -> None:
     (inputs.folder / ".git" / "HEAD.txt").write_text("ref")
 
 
+def _cache_is_a_file(inputs: Inputs) -> None:
+    (inputs.tmp / "cache-file").write_text("not a folder")
+    inputs.args.extend(["--cache", str(inputs.tmp / "cache-file")])
+
+
 CORPUS_ERRORS = [
+    corpus_error("cache-folder-is-a-file", _cache_is_a_file, r"cache-file: the cache folder is a file"),
     corpus_error(
         "manifest-missing-file", _manifest("missing-file"), r"corpus\.yaml:2: 'missing\.txt' matches no file"
     ),
@@ -617,6 +623,24 @@ OPTION_ERRORS = [
     ),
     option_error(
         "format-xml", {"report"}, ["--format", "xml"], r"Invalid value for --format: 'xml' not in md,html,pdf"
+    ),
+    option_error(
+        "engine-unknown",
+        set(CORPUS_COMMANDS),
+        ["--engine", "spark"],
+        r"Invalid value for --engine: 'spark' is not one of local, parallel, dask",
+    ),
+    option_error(
+        "scheduler-without-dask",
+        set(CORPUS_COMMANDS),
+        ["--scheduler", "tcp://127.0.0.1:8786"],
+        r"Invalid value for --scheduler: only applies to --engine dask",
+    ),
+    option_error(
+        "cache-and-no-cache",
+        set(CORPUS_COMMANDS),
+        ["--cache", "somewhere", "--no-cache"],
+        r"Invalid value for --cache: --cache and --no-cache contradict each other",
     ),
 ]
 
@@ -1125,6 +1149,10 @@ def test_every_limit_has_an_option_on_every_command_that_reads_a_corpus() -> Non
         "--max-chars",
         "--max-decompressed-mb",
         "--strict",
+        "--engine",
+        "--scheduler",
+        "--cache",
+        "--no-cache",
     }
     for name in ("ingest", "evidence", "score", "evaluate", "report"):
         command = group.commands[name]  # type: ignore[attr-defined]

@@ -66,6 +66,35 @@ MaxDecompressedOpt = Annotated[
     ),
 ]
 
+EngineOpt = Annotated[
+    str,
+    typer.Option(
+        "--engine",
+        help="Where the corpus is read and counted: local (one process), parallel (every core), or dask "
+        "(a Dask cluster; see --scheduler). The results are the same.",
+    ),
+]
+SchedulerOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="With --engine dask: the scheduler's address (tcp://host:8786); default: a local cluster.",
+    ),
+]
+CacheOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--cache",
+        metavar="DIR",
+        help="Cache folder for text and term counts, keyed by content hashes "
+        "(default: $GOVCOMPARE_CACHE or ~/.cache/govcompare; safe to delete).",
+    ),
+]
+NoCacheOpt = Annotated[
+    bool, typer.Option("--no-cache", help="Read and count every file again; write no cache.")
+]
+
 
 def _settings(
     *,
@@ -77,10 +106,24 @@ def _settings(
     max_passages: int = 50_000,
     max_chars: int = 20_000_000,
     max_decompressed_mb: float = 200.0,
+    engine: str = "local",
+    scheduler: str | None = None,
+    cache: Path | None = None,
+    no_cache: bool = False,
 ) -> Any:
+    from govcompare.cache import default_cache_folder
     from govcompare.corpus import Limits
+    from govcompare.engines import ENGINES, Engine
     from govcompare.passages import Segmenter
     from govcompare.pipeline import Settings
+
+    _check_choice("--engine", engine, ENGINES)
+    if scheduler is not None and engine != "dask":
+        raise typer.BadParameter("only applies to --engine dask: add --engine dask", param_hint="--scheduler")
+    if no_cache and cache is not None:
+        raise typer.BadParameter(
+            "--cache and --no-cache contradict each other: give one", param_hint="--cache"
+        )
 
     limits = Limits(
         max_file_bytes=int(max_file_mb * 1_000_000),
@@ -94,6 +137,8 @@ def _settings(
         strict=strict,
         limits=limits,
         segmenter=Segmenter(max_passages=max_passages),
+        engine=Engine(engine, scheduler),  # type: ignore[arg-type]  # checked by Engine
+        cache=None if no_cache else (cache or default_cache_folder()),
     )
 
 
@@ -300,12 +345,15 @@ def ingest(
     max_passages: MaxPassagesOpt = 50_000,
     max_chars: MaxCharsOpt = 20_000_000,
     max_decompressed_mb: MaxDecompressedOpt = 200.0,
+    engine: EngineOpt = "local",
+    scheduler: SchedulerOpt = None,
+    cache: CacheOpt = None,
+    no_cache: NoCacheOpt = False,
 ) -> None:
     """Read a corpus: every file with its status, passages, date and actor, and a summary."""
     from rich.table import Table
 
-    from govcompare.corpus import read_corpus
-    from govcompare.passages import split_passages
+    from govcompare.pipeline import read_and_count
 
     settings = _settings(
         strict=strict,
@@ -314,11 +362,16 @@ def ingest(
         max_passages=max_passages,
         max_chars=max_chars,
         max_decompressed_mb=max_decompressed_mb,
+        engine=engine,
+        scheduler=scheduler,
+        cache=cache,
+        no_cache=no_cache,
     )
     with ReadingProgress() as progress:
-        result = read_corpus(corpus, strict=strict, limits=settings.limits, progress=progress)
+        ingested = read_and_count(corpus, settings, progress)
+    result = ingested.corpus
     counts: dict[str, int] = {}
-    for p in split_passages(result.documents, settings.segmenter):
+    for p in ingested.passages:
         counts[p.document] = counts.get(p.document, 0) + 1
     documents = {d.id: d for d in result.documents}
     table = Table(title=f"Corpus {result.root}", title_justify="left")
@@ -355,6 +408,10 @@ def evidence(
     max_passages: MaxPassagesOpt = 50_000,
     max_chars: MaxCharsOpt = 20_000_000,
     max_decompressed_mb: MaxDecompressedOpt = 200.0,
+    engine: EngineOpt = "local",
+    scheduler: SchedulerOpt = None,
+    cache: CacheOpt = None,
+    no_cache: NoCacheOpt = False,
 ) -> None:
     """Show a principle's evidence: ranked verbatim quotes with citation, score and explanation."""
     _check_choice("--format", output_format, ("text", "csv", "json"))
@@ -370,6 +427,10 @@ def evidence(
         max_passages=max_passages,
         max_chars=max_chars,
         max_decompressed_mb=max_decompressed_mb,
+        engine=engine,
+        scheduler=scheduler,
+        cache=cache,
+        no_cache=no_cache,
     )
     result = _run(frameworks, corpus, settings)
     table = result.evidence
@@ -397,6 +458,10 @@ def score(
     max_passages: MaxPassagesOpt = 50_000,
     max_chars: MaxCharsOpt = 20_000_000,
     max_decompressed_mb: MaxDecompressedOpt = 200.0,
+    engine: EngineOpt = "local",
+    scheduler: SchedulerOpt = None,
+    cache: CacheOpt = None,
+    no_cache: NoCacheOpt = False,
 ) -> None:
     """Score which framework each document (or passage) leans to, with bootstrap intervals."""
     _check_choice("--format", output_format, ("table", "csv", "json"))
@@ -408,6 +473,10 @@ def score(
         max_passages=max_passages,
         max_chars=max_chars,
         max_decompressed_mb=max_decompressed_mb,
+        engine=engine,
+        scheduler=scheduler,
+        cache=cache,
+        no_cache=no_cache,
     )
     result = _run(frameworks, corpus, settings)
     table = result.passage_table if passages else result.documents
@@ -441,6 +510,10 @@ def evaluate(
     max_passages: MaxPassagesOpt = 50_000,
     max_chars: MaxCharsOpt = 20_000_000,
     max_decompressed_mb: MaxDecompressedOpt = 200.0,
+    engine: EngineOpt = "local",
+    scheduler: SchedulerOpt = None,
+    cache: CacheOpt = None,
+    no_cache: NoCacheOpt = False,
 ) -> None:
     """Measure the mapping against gold labels: precision, recall, F1, confusion, intervals."""
     from govcompare.evaluation import evaluate as run_evaluation
@@ -456,6 +529,10 @@ def evaluate(
         max_passages=max_passages,
         max_chars=max_chars,
         max_decompressed_mb=max_decompressed_mb,
+        engine=engine,
+        scheduler=scheduler,
+        cache=cache,
+        no_cache=no_cache,
     )
     result = _run(frameworks, corpus, settings)
     evaluation = run_evaluation(result, labels)
@@ -485,6 +562,10 @@ def report(
     max_passages: MaxPassagesOpt = 50_000,
     max_chars: MaxCharsOpt = 20_000_000,
     max_decompressed_mb: MaxDecompressedOpt = 200.0,
+    engine: EngineOpt = "local",
+    scheduler: SchedulerOpt = None,
+    cache: CacheOpt = None,
+    no_cache: NoCacheOpt = False,
 ) -> None:
     """Write the contrast report (Markdown, HTML, PDF), charts, CSV exports and run record."""
     import time
@@ -511,6 +592,10 @@ def report(
         max_passages=max_passages,
         max_chars=max_chars,
         max_decompressed_mb=max_decompressed_mb,
+        engine=engine,
+        scheduler=scheduler,
+        cache=cache,
+        no_cache=no_cache,
     )
     result = _run(frameworks, corpus_paths, settings)
     evaluation = None

@@ -536,7 +536,8 @@ class EvidenceMap:
             return [self._leaning(weights[groups[d]], documents[d]) for d in range(start, stop)]
 
         # Each document's bootstrap has its own seed, so running them on several cores changes nothing.
-        jobs = cores() if len(weights) * self.mapper.n_bootstrap >= _PARALLEL_BOOTSTRAP else 1
+        available = cores() if self.mapper.n_jobs is None else self.mapper.n_jobs
+        jobs = available if len(weights) * self.mapper.n_bootstrap >= _PARALLEL_BOOTSTRAP else 1
         bounds = split_evenly([len(g) for g in groups], jobs)
         leaning = [x for part in fork_map(leanings, bounds) for x in part]
         rows = []

@@ -17,13 +17,15 @@ from typing import Any
 import pandas as pd
 
 from govcompare import analysis
-from govcompare.corpus import Corpus, Limits, read_corpus
+from govcompare.cache import Cache
+from govcompare.corpus import Corpus, Limits
+from govcompare.engines import Engine, Ingested, ingest
 from govcompare.frameworks import FrameworkSet, load_frameworks
 from govcompare.mapping import EvidenceMap, EvidenceMapper
 from govcompare.models import Passage
 from govcompare.passages import Segmenter, split_passages
 
-__all__ = ["Analysis", "Settings", "analyze", "run"]
+__all__ = ["Analysis", "Settings", "analyze", "read_and_count", "run"]
 
 DOCUMENT_COLUMNS = ["document", "title", "date", "actor", "passages"]
 
@@ -40,6 +42,9 @@ class Settings:
     strict: bool = False
     n_bootstrap: int = 1000
     random_state: int = 0
+    # How the work is run, not what it computes: the results are the same, so these are not recorded.
+    engine: Engine = field(default_factory=Engine)
+    cache: Path | None = None  # a cache folder (see govcompare.cache), or none
 
     def mapper(self) -> EvidenceMapper:
         return EvidenceMapper(
@@ -48,10 +53,12 @@ class Settings:
             margin=self.margin,
             n_bootstrap=self.n_bootstrap,
             random_state=self.random_state,
+            n_jobs=self.engine.n_jobs,
         )
 
     def as_dict(self) -> dict[str, Any]:
         out = asdict(self)
+        del out["engine"], out["cache"]
         out["mapper"] = self.mapper().get_params()
         return out
 
@@ -178,14 +185,36 @@ def analyze(frameworks: FrameworkSet, corpus: Corpus, settings: Settings | None 
     return Analysis(frameworks, corpus, passages, mapper.match(frameworks), settings)
 
 
+def read_and_count(
+    corpus: str | Path | Sequence[str | Path],
+    settings: Settings | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> Ingested:
+    """Read, cut and count a corpus with the limits, engine and cache of ``settings``."""
+    settings = settings or Settings()
+    return ingest(
+        corpus,
+        limits=settings.limits,
+        segmenter=settings.segmenter,
+        strict=settings.strict,
+        engine=settings.engine,
+        cache=Cache(settings.cache) if settings.cache is not None else None,
+        progress=progress,
+    )
+
+
 def run(
     frameworks: str | Path | Sequence[str | Path] = "frameworks",
     corpus: str | Path | Sequence[str | Path] = "seeds",
     settings: Settings | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> Analysis:
-    """Load frameworks and corpus from paths, then :func:`analyze` them."""
+    """Load frameworks and corpus from paths, and analyse them as :func:`analyze` does.
+
+    The corpus is read, cut and counted on ``settings.engine``, with ``settings.cache`` if given.
+    """
     settings = settings or Settings()
     framework_set = load_frameworks(frameworks)
-    documents = read_corpus(corpus, strict=settings.strict, limits=settings.limits, progress=progress)
-    return analyze(framework_set, documents, settings)
+    ingested = read_and_count(corpus, settings, progress)
+    mapper = settings.mapper().fit(ingested.passages, ingested.counts)
+    return Analysis(framework_set, ingested.corpus, ingested.passages, mapper.match(framework_set), settings)
