@@ -3,9 +3,11 @@
     .venv/bin/python benchmarks/build_corpus.py                 # once: builds /tmp/govcompare-bench
     .venv/bin/python benchmarks/run.py [--root DIR] [--sizes 10mb,100mb,1m] [--repeat 3]
 
-For each corpus, every repetition runs in a fresh process (so peak memory is that run's own):
-read (``read_corpus``), passages (``split_passages``), vectorise (``EvidenceMapper.fit``), score
-(``EvidenceMapper.match``: every principle of both frameworks), then the analysis tables. In the same run
+For each corpus and engine (``--engines local,parallel,dask``), every repetition runs in a fresh
+process (so peak memory is that run's own): ingest (``engines.ingest``: read, passages, term counts),
+vectorise (``EvidenceMapper.fit``: merge the counts, TF-IDF), score (``EvidenceMapper.match``: every
+principle of both frameworks), then the analysis tables. On ``--cache-sizes`` corpora, a cached re-run
+is timed too: a copy of the corpus run cold with a fresh cache, one document changed, run again. In the same run
 the raw floor is measured: reading the files and tokenising them with one regular expression
 (govcompare's token pattern on lowercased text), on one core and on two (multiprocessing). Every
 throughput is printed in MB/s of text and as a ratio to both floors. Peak memory is the peak resident
@@ -41,7 +43,8 @@ DEFAULT_ROOT = Path("/tmp/govcompare-bench")
 MB = 1_000_000
 # govcompare's own token pattern (tokens.py), applied to lowercased text: the least any tokenizer does.
 FLOOR_TOKEN = re.compile(r"[a-z0-9]+(?:['’\-][a-z0-9]+)*|[\u3400-\u9fff\uf900-\ufaff]+")
-PIPELINE = ("read", "passages", "vectorise", "score")
+PIPELINE = ("ingest", "vectorise", "score")
+ENGINES = ("local", "parallel", "dask")
 REPORT_STAGES = ("read + analyse", "charts", "markdown + html", "pdf")
 
 
@@ -80,12 +83,11 @@ def stage_peak_mb() -> float:
 # --- children: each measurement runs in a fresh interpreter ---------------------------------------
 
 
-def child_pipeline(corpus: Path, frameworks: Path) -> dict[str, Any]:
-    """Time every stage in this process; peak memory after each."""
+def child_pipeline(corpus: Path, frameworks: Path, engine: str) -> dict[str, Any]:
+    """Time every stage in this process (and its workers); peak memory after each."""
     started = time.perf_counter()
-    from govcompare.corpus import read_corpus
+    from govcompare.engines import Engine, ingest
     from govcompare.frameworks import load_frameworks
-    from govcompare.passages import split_passages
     from govcompare.pipeline import Analysis, Settings
 
     out: dict[str, Any] = {
@@ -94,7 +96,7 @@ def child_pipeline(corpus: Path, frameworks: Path) -> dict[str, Any]:
         "held": {},
         "workers_peak": {},
     }
-    settings = Settings()
+    settings = Settings(engine=Engine(engine))  # type: ignore[arg-type]
     fs = load_frameworks(frameworks)
 
     def stage(name: str, call: Callable[[], Any]) -> Any:
@@ -107,25 +109,59 @@ def child_pipeline(corpus: Path, frameworks: Path) -> dict[str, Any]:
         out["workers_peak"][name] = peak_mb(resource.RUSAGE_CHILDREN)
         return value
 
-    corpus = stage("read", lambda: read_corpus(corpus, limits=settings.limits))
-    passages = stage("passages", lambda: split_passages(corpus.documents, settings.segmenter))
-    mapper = stage("vectorise", lambda: settings.mapper().fit(passages))
+    ingested = stage(
+        "ingest",
+        lambda: ingest(corpus, limits=settings.limits, segmenter=settings.segmenter, engine=settings.engine),
+    )
+    mapper = stage("vectorise", lambda: settings.mapper().fit(ingested.passages, ingested.counts))
     emap = stage("score", lambda: mapper.match(fs))
     # match() = queries and scores of every principle + the derived threshold (random null queries);
     # with min_score given, match() skips the threshold: that is the scoring alone.
     mapper.min_score = emap.threshold
     stage("scores", lambda: mapper.match(fs))
     mapper.min_score = None
-    result = Analysis(fs, corpus, passages, emap, settings)
+    result = Analysis(fs, ingested.corpus, ingested.passages, emap, settings)
     stage("tables", result.tables)
     out["counts"] = {
-        "documents": len(corpus.documents),
-        "passages": len(passages),
+        "documents": len(ingested.corpus.documents),
+        "passages": len(ingested.passages),
         "features": int(mapper.matrix_.shape[1]),
         "nnz": int(mapper.matrix_.nnz),
         "threshold": emap.threshold,
     }
     return out
+
+
+def child_cache(corpus: Path, frameworks: Path) -> dict[str, Any]:
+    """A copy of the corpus run cold with a fresh cache, then again after changing one document."""
+    import shutil
+    import tempfile
+
+    from govcompare.pipeline import Settings, run
+
+    with tempfile.TemporaryDirectory() as tmp:
+        copy = Path(tmp) / "corpus"
+        shutil.copytree(corpus, copy)
+        settings = Settings(cache=Path(tmp) / "cache")
+        t0 = time.perf_counter()
+        cold = run(frameworks, copy, settings).documents
+        t1 = time.perf_counter()
+        changed = corpus_files(copy)[len(corpus_files(copy)) // 2]
+        changed.write_text(
+            changed.read_text(encoding="utf-8") + "\n\nOne more paragraph.\n", encoding="utf-8"
+        )
+        t2 = time.perf_counter()
+        warm = run(frameworks, copy, settings).documents
+        t3 = time.perf_counter()
+        uncached = run(frameworks, copy, Settings()).documents
+        t4 = time.perf_counter()
+    return {
+        "cold": t1 - t0,
+        "warm": t3 - t2,
+        "uncached": t4 - t3,
+        "same": bool(warm.equals(uncached)),
+        "documents": len(cold),
+    }
 
 
 def child_startup(frameworks: Path) -> dict[str, Any]:
@@ -224,53 +260,63 @@ class Table:
         )
 
 
-def bench_corpus(folder: Path, frameworks: Path, repeat: int, reference: bool, report: bool) -> None:
+def bench_corpus(
+    folder: Path,
+    frameworks: Path,
+    repeat: int,
+    reference: bool,
+    report: bool,
+    engines: list[str],
+    cache: bool,
+) -> None:
     files = corpus_files(folder)
     size_mb = sum(p.stat().st_size for p in files) / MB
     floor1_runs = [spawn("floor", str(folder), "1") for _ in range(repeat)]
     floor2_runs = [spawn("floor", str(folder), "2") for _ in range(repeat)]
-    runs = [spawn("pipeline", str(folder), str(frameworks)) for _ in range(repeat)]
     floor1 = size_mb / median(floor1_runs, "seconds")
     floor2 = size_mb / median(floor2_runs, "seconds")
-    first = runs[0]["counts"]
-    print(
-        f"\n{folder.name}: {len(files):,} files, {size_mb:,.1f} MB of text, {first['documents']:,} documents, "
-        f"{first['passages']:,} passages, {first['features']:,} features, {first['nnz']:,} non-zeros; "
-        f"median of {repeat} run(s)"
-    )
-    table = Table(size_mb, floor1, floor2)
-    table.row("floor: read + one regex, 1 core", median(floor1_runs, "seconds"))
-    table.row("floor: read + one regex, 2 cores", median(floor2_runs, "seconds"))
-    labels = {
-        "read": "read (read_corpus)",
-        "passages": "passages (split_passages)",
-        "vectorise": "vectorise (EvidenceMapper.fit)",
-        "score": "score all principles (match)",
-    }
+    table: Table | None = None
+    for engine in engines:
+        runs = [spawn("pipeline", str(folder), str(frameworks), engine) for _ in range(repeat)]
+        if table is None:
+            first = runs[0]["counts"]
+            print(
+                f"\n{folder.name}: {len(files):,} files, {size_mb:,.1f} MB of text, {first['documents']:,} "
+                f"documents, {first['passages']:,} passages, {first['features']:,} features, "
+                f"{first['nnz']:,} non-zeros; median of {repeat} run(s)"
+            )
+            table = Table(size_mb, floor1, floor2)
+            table.row("floor: read + one regex, 1 core", median(floor1_runs, "seconds"))
+            table.row("floor: read + one regex, 2 cores", median(floor2_runs, "seconds"))
 
-    def stage_row(label: str, key: str) -> None:
-        table.row(
-            label,
-            median(runs, key),
-            median(runs, "peak", key),
-            median(runs, "held", key),
-            median(runs, "workers_peak", key),
+        def stage_row(label: str, key: str, runs: list[dict[str, Any]] = runs, table: Table = table) -> None:
+            table.row(
+                label,
+                median(runs, key),
+                median(runs, "peak", key),
+                median(runs, "held", key),
+                median(runs, "workers_peak", key),
+            )
+
+        print(f"  engine {engine}:")
+        stage_row("  ingest (read + passages + count)", "ingest")
+        stage_row("  vectorise (merge counts, TF-IDF)", "vectorise")
+        stage_row("  score all principles (match)", "score")
+        stage_row("    scoring alone (threshold given)", "scores")
+        assert table is not None
+        total = sum(median(runs, key) for key in PIPELINE)
+        peak = statistics.median(max(run["peak"][key] for key in PIPELINE) for run in runs)
+        table.row("  ingest + vectorise + score", total, peak)
+        stage_row("  analysis tables (Analysis.tables)", "tables")
+    assert table is not None
+    if cache:
+        cached = [spawn("cache", str(folder), str(frameworks)) for _ in range(repeat)]
+        cold, warm = median(cached, "cold"), median(cached, "warm")
+        print(
+            f"  cache (local engine, whole run incl. tables): cold {cold:.2f} s, after changing one of "
+            f"{cached[0]['documents']:,} documents {warm:.2f} s ({cold / warm:.1f}x faster); "
+            f"no cache {median(cached, 'uncached'):.2f} s; same tables: {all(c['same'] for c in cached)}"
         )
-
-    for key, label in labels.items():
-        stage_row(label, key)
-        if key == "passages":
-            table.row("ingest (read + passages)", median(runs, "read") + median(runs, "passages"))
-    stage_row("  scoring alone (match, threshold given)", "scores")
-    stage_row("analysis tables (Analysis.tables)", "tables")
-    total = sum(median(runs, key) for key in PIPELINE)
-    peak = statistics.median(max(run["peak"][key] for key in PIPELINE) for run in runs)
-    table.row("ingest + passages + vectorise + score", total, peak)
-    table.row(
-        "passages + vectorise + score (govcompare's own)",
-        sum(median(runs, key) for key in PIPELINE[1:]),
-        statistics.median(max(run["peak"][key] for key in PIPELINE[1:]) for run in runs),
-    )
     if reference:
         sk = [spawn("sklearn", str(folder)) for _ in range(repeat)]
         table.row("reference: plain sklearn TfidfVectorizer()", median(sk, "seconds"), median(sk, "peak"))
@@ -285,7 +331,9 @@ def main(argv: list[str] | None = None) -> None:
     if argv is None and len(sys.argv) > 1 and sys.argv[1] == "--child":
         kind, *rest = sys.argv[2:]
         if kind == "pipeline":
-            result = child_pipeline(Path(rest[0]), Path(rest[1]))
+            result = child_pipeline(Path(rest[0]), Path(rest[1]), rest[2])
+        elif kind == "cache":
+            result = child_cache(Path(rest[0]), Path(rest[1]))
         elif kind == "startup":
             result = child_startup(Path(rest[0]))
         elif kind == "sklearn":
@@ -305,6 +353,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--frameworks", type=Path, default=ROOT / "frameworks")
     parser.add_argument("--no-reference", action="store_true", help="skip plain TfidfVectorizer")
     parser.add_argument("--no-report", action="store_true", help="skip report rendering")
+    parser.add_argument("--engines", default="local,parallel,dask", help="engines to time, comma-separated")
+    parser.add_argument("--cache-sizes", default="100mb", help="corpora on which to time a cached re-run")
     args = parser.parse_args(argv)
     if args.repeat < 1:
         parser.error("--repeat must be at least 1")
@@ -329,6 +379,8 @@ def main(argv: list[str] | None = None) -> None:
             args.repeat,
             reference=not args.no_reference and sizes[name] <= 150 * MB,
             report=not args.no_report and name == smallest,
+            engines=[e.strip() for e in args.engines.split(",") if e.strip()],
+            cache=name in args.cache_sizes.split(","),
         )
 
 

@@ -2,7 +2,7 @@
 
     cache = Cache(Path("~/.cache/govcompare").expanduser())
     cache.load_text(sha256_of_file_bytes, ".pdf")          # (text, ReadResult) or None
-    cache.load_counts(sha256_of_text, segmenter)            # (passage spans, KeyedCounts) or None
+    cache.load_counts(sha256_of_text, segmenter)            # (spans, KeyedCounts, shingles) or None
 
 An entry's name is a BLAKE2 hash of what decides its content: the kind of entry, the content hash, the
 settings that shape it (the passage sizes), and a fingerprint of govcompare's own code. Another version,
@@ -23,6 +23,8 @@ from functools import cache as memoize
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from govcompare.errors import CorpusError
 from govcompare.features import KeyedCounts
 from govcompare.passages import Segmenter
@@ -30,7 +32,8 @@ from govcompare.readers.base import ReadResult
 
 __all__ = ["Cache", "default_cache_folder"]
 
-_FORMAT = 1
+_FORMAT = 2
+Counted = tuple[list[tuple[int, int]], KeyedCounts, "np.ndarray[Any, Any]"]
 
 
 def default_cache_folder() -> Path:
@@ -95,13 +98,10 @@ class Cache:
     def save_text(self, digest: str, suffix: str, value: tuple[str, ReadResult]) -> None:
         self._save(self._path("text", suffix, digest), value)
 
-    def load_counts(
-        self, text_digest: str, segmenter: Segmenter
-    ) -> tuple[list[tuple[int, int]], KeyedCounts] | None:
+    def load_counts(self, text_digest: str, segmenter: Segmenter) -> Counted | None:
+        """A document's passage spans, their term counts, and its shingle set."""
         value = self._load(self._path("counts", repr(segmenter), text_digest))
-        return value if isinstance(value, tuple) and len(value) == 2 else None
+        return value if isinstance(value, tuple) and len(value) == 3 else None
 
-    def save_counts(
-        self, text_digest: str, segmenter: Segmenter, value: tuple[list[tuple[int, int]], KeyedCounts]
-    ) -> None:
+    def save_counts(self, text_digest: str, segmenter: Segmenter, value: Counted) -> None:
         self._save(self._path("counts", repr(segmenter), text_digest), value)

@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from govcompare.errors import CorpusError
-from govcompare.hashing import mix64
+from govcompare.hashing import mix64, text_keys
 from govcompare.models import Document, InputRecord, InputStatus
 from govcompare.readers import READERS, unsupported_reason
 from govcompare.readers.base import FIELDS, Limits, ReadResult, megabytes, parse_date
@@ -43,10 +43,12 @@ __all__ = [
     "CorpusPlan",
     "Limits",
     "TextCache",
+    "near_duplicate_sets",
     "near_duplicates",
     "plan_corpus",
     "read_corpus",
     "read_file",
+    "shingle_sets",
 ]
 
 MANIFEST_NAMES = ("corpus.yaml", "corpus.yml", "corpus.csv")
@@ -176,9 +178,16 @@ class CorpusPlan:
         return entry.fields if entry else {}
 
     def assemble(
-        self, reads: Iterable[tuple[InputRecord, Document | None]], *, strict: bool = False
+        self,
+        reads: Iterable[tuple[InputRecord, Document | None]],
+        *,
+        strict: bool = False,
+        shingles: dict[str, np.ndarray[Any, Any]] | None = None,
     ) -> Corpus:
-        """The corpus from the result of reading every file: duplicates found, skipped files listed."""
+        """The corpus from the result of reading every file: duplicates found, skipped files listed.
+
+        ``shingles`` are the documents' shingle sets by id when the engine has them already.
+        """
         records: dict[str, InputRecord] = {}
         for item_id, (data, count) in self.manifests.items():
             path = next(f.path for f in self.found if f.id == item_id)
@@ -191,7 +200,7 @@ class CorpusPlan:
             records[item.id] = record
             if document is not None:
                 read[item.id] = document
-        for doc_id, original in _duplicates(read).items():
+        for doc_id, original in _duplicates(read, shingles).items():
             record = records[doc_id]
             records[doc_id] = InputRecord(
                 record.path, "duplicate", record.sha256, record.bytes, None, f"duplicate of {original}"
@@ -597,7 +606,9 @@ def _manifest_rows(reader: Any, name: str) -> Iterable[tuple[str, _Entry]]:
 # --- duplicates -----------------------------------------------------------------------------------
 
 
-def _duplicates(documents: dict[str, Document]) -> dict[str, str]:
+def _duplicates(
+    documents: dict[str, Document], shingles: dict[str, np.ndarray[Any, Any]] | None = None
+) -> dict[str, str]:
     """Map each duplicate's id to the id of the document it repeats (exact first, then near-exact)."""
     duplicates: dict[str, str] = {}
     first: dict[str, str] = {}
@@ -608,7 +619,13 @@ def _duplicates(documents: dict[str, Document]) -> dict[str, str]:
         else:
             first[digest] = doc_id
     unique = sorted(first.values())
-    near = near_duplicates([documents[doc_id].text for doc_id in unique])
+    shingles = shingles or {}
+    missing = [doc_id for doc_id in unique if doc_id not in shingles]
+    shingles = {
+        **shingles,
+        **dict(zip(missing, shingle_sets([documents[i].text for i in missing]), strict=True)),
+    }
+    near = near_duplicate_sets([shingles[doc_id] for doc_id in unique])
     duplicates.update({unique[j]: unique[i] for j, i in near.items()})
     return duplicates
 
@@ -616,20 +633,28 @@ def _duplicates(documents: dict[str, Document]) -> dict[str, str]:
 _WORD = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]|[^\W_\u3400-\u9fff\uf900-\ufaff]+")
 
 
-def _shingles(text: str, vocabulary: dict[str, int], size: int) -> np.ndarray:
-    """Sorted unique 64-bit hashes of the ``size``-word shingles of ``text`` (CJK: per character)."""
-    words = _WORD.findall(text.lower())
-    ids = np.fromiter(
-        (vocabulary.setdefault(w, len(vocabulary)) for w in words), dtype=np.uint64, count=len(words)
-    )
-    if ids.size == 0:
-        return ids
-    mixed = mix64(ids)
-    width = max(1, ids.size - size + 1)
-    hashes = np.zeros(width, dtype=np.uint64)
-    for offset in range(min(size, ids.size)):
-        hashes = mix64(hashes ^ mixed[offset : offset + width])
-    return np.unique(hashes)
+def shingle_sets(texts: Sequence[str], size: int = SHINGLE_WORDS) -> list[np.ndarray[Any, Any]]:
+    """Sorted unique 64-bit hashes of each text's ``size``-word shingles (CJK: per character).
+
+    Words are hashed by their text (BLAKE2), so sets computed in different processes can be compared.
+    """
+    words = [_WORD.findall(text.lower()) for text in texts]
+    codes, uniques = pd.factorize(pd.Series([w for ws in words for w in ws], dtype=object))
+    mixed_words = mix64(text_keys(uniques, len(uniques)))[codes] if len(codes) else np.zeros(0, np.uint64)
+    out = []
+    start = 0
+    for ws in words:
+        mixed = mixed_words[start : start + len(ws)]
+        start += len(ws)
+        if mixed.size == 0:
+            out.append(mixed)
+            continue
+        width = max(1, mixed.size - size + 1)
+        hashes = np.zeros(width, dtype=np.uint64)
+        for offset in range(min(size, mixed.size)):
+            hashes = mix64(hashes ^ mixed[offset : offset + width])
+        out.append(np.unique(hashes))
+    return out
 
 
 def near_duplicates(
@@ -642,8 +667,13 @@ def near_duplicates(
     from prefix filtering (rarest shingles first: two sets this similar must share one of their first
     ``n - ceil(threshold * n) + 1`` shingles), so the cost grows with the corpus, not its square.
     """
-    vocabulary: dict[str, int] = {}
-    sets = [_shingles(text, vocabulary, size) for text in texts]
+    return near_duplicate_sets(shingle_sets(texts, size), threshold)
+
+
+def near_duplicate_sets(
+    sets: Sequence[np.ndarray[Any, Any]], threshold: float = NEAR_DUPLICATE_JACCARD
+) -> dict[int, int]:
+    """:func:`near_duplicates` of texts given by their shingle sets (from :func:`shingle_sets`)."""
     nonempty = [s for s in sets if s.size]
     if len(nonempty) < 2:
         return {}

@@ -28,8 +28,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+import numpy as np
+
 from govcompare.cache import Cache
-from govcompare.corpus import Corpus, CorpusPlan, Limits, plan_corpus, read_file
+from govcompare.corpus import Corpus, CorpusPlan, Limits, plan_corpus, read_file, shingle_sets
 from govcompare.errors import CorpusError
 from govcompare.features import KeyedCounts
 from govcompare.models import Document, InputRecord, Passage
@@ -88,56 +90,57 @@ class _PartResult:
     reads: list[tuple[InputRecord, Document | None]]
     passages: list[Passage]
     counts: KeyedCounts | None  # rows follow ``passages``; None when the part has none
+    shingles: dict[str, np.ndarray[Any, Any]]  # each document's shingle set, for near-duplicates
+
+
+@dataclass
+class _Doc:
+    document: Document
+    spans: list[tuple[int, int]]
+    counts: KeyedCounts | None = None  # None: not counted yet
+    shingles: np.ndarray[Any, Any] | None = None
 
 
 def _run_part(part: _Part, progress: Callable[[int], None] | None = None) -> _PartResult:
-    """Read, cut and count one part (runs in this process, a forked one, or on a Dask worker)."""
+    """Read, cut and count one part (runs in this process, a forked one, or on a Dask worker).
+
+    With a cache, each document's passage spans, term counts and shingle set are kept by the hash of
+    its text; the documents not found there are counted together, then split per document to be kept.
+    """
     cache = Cache(part.cache_folder) if part.cache_folder is not None else None
     reads = []
-    documents: list[tuple[Document, list[tuple[int, int]], KeyedCounts | None]] = []
+    docs: list[_Doc] = []
     for done, (item, fields) in enumerate(zip(part.files, part.fields, strict=True), start=1):
         record, document = read_file(item, part.limits, fields, cache)
         reads.append((record, document))
         if document is not None:
             cached = cache.load_counts(document.sha256, part.segmenter) if cache is not None else None
-            if cached is None:
-                documents.append((document, part.segmenter.spans(document.text), None))
-            else:
-                documents.append((document, *cached))
+            docs.append(
+                _Doc(document, *cached) if cached else _Doc(document, part.segmenter.spans(document.text))
+            )
         if progress is not None:
             progress(done)
-    passages = [p for document, spans, _ in documents for p in part.segmenter.passages(document, spans)]
-    fresh = [i for i, (_, spans, counts) in enumerate(documents) if counts is None and spans]
-    if len(fresh) == len(documents):  # nothing cached: count the whole part at once
-        counted = KeyedCounts.count([p.text for p in passages]) if passages else None
-        if cache is not None and counted is not None:
-            _save_per_document(cache, part.segmenter, documents, counted)
-        return _PartResult(reads, passages, counted)
-    texts = [document.text[s:e] for i in fresh for document, spans, _ in [documents[i]] for s, e in spans]
+    passages = [p for d in docs for p in part.segmenter.passages(d.document, d.spans)]
+    fresh = [d for d in docs if d.counts is None]
+    for d, found in zip(fresh, shingle_sets([d.document.text for d in fresh]), strict=True):
+        d.shingles = found
+    texts = [d.document.text[s:e] for d in fresh for s, e in d.spans]
     counted = KeyedCounts.count(texts) if texts else None
-    per_document: list[KeyedCounts] = []
-    row = 0
-    for _, spans, counts in documents:
-        if counts is None and spans and counted is not None:
-            counts = counted.rows(range(row, row + len(spans)))
-            row += len(spans)
-        if counts is not None and counts.n_texts:
-            per_document.append(counts)
-    if cache is not None and counted is not None:
-        _save_per_document(cache, part.segmenter, [documents[i] for i in fresh], counted)
-    return _PartResult(reads, passages, KeyedCounts.concat(per_document) if per_document else None)
-
-
-def _save_per_document(
-    cache: Cache,
-    segmenter: Segmenter,
-    documents: Sequence[tuple[Document, list[tuple[int, int]], KeyedCounts | None]],
-    counted: KeyedCounts,
-) -> None:
-    row = 0
-    for document, spans, _ in documents:
-        cache.save_counts(document.sha256, segmenter, (spans, counted.rows(range(row, row + len(spans)))))
-        row += len(spans)
+    if len(fresh) == len(docs) and cache is None:  # nothing to keep per document: the part as counted
+        counts = counted
+    else:
+        row = 0
+        for d in fresh:
+            assert counted is not None or not d.spans
+            d.counts = counted.rows(row, row + len(d.spans)) if counted is not None else None
+            row += len(d.spans)
+            if cache is not None and d.counts is not None and d.shingles is not None:
+                cache.save_counts(d.document.sha256, part.segmenter, (d.spans, d.counts, d.shingles))
+        pieces = [d.counts for d in docs if d.counts is not None and d.counts.n_texts]
+        counts = KeyedCounts.concat(pieces) if pieces else None
+    return _PartResult(
+        reads, passages, counts, {d.document.id: d.shingles for d in docs if d.shingles is not None}
+    )
 
 
 def ingest(
@@ -184,7 +187,8 @@ def _size(path: Path) -> int:
 
 def _assemble(plan: CorpusPlan, results: Sequence[_PartResult], strict: bool) -> Ingested:
     """The corpus of all parts (duplicates found across them), and the passages and counts it keeps."""
-    corpus = plan.assemble([r for result in results for r in result.reads], strict=strict)
+    shingles = {k: v for result in results for k, v in result.shingles.items()}
+    corpus = plan.assemble([r for result in results for r in result.reads], strict=strict, shingles=shingles)
     kept = {document.id for document in corpus.documents}
     passages: list[Passage] = []
     counts: list[KeyedCounts] = []
@@ -193,7 +197,12 @@ def _assemble(plan: CorpusPlan, results: Sequence[_PartResult], strict: bool) ->
         if not rows or result.counts is None:
             continue
         passages.extend(result.passages[i] for i in rows)
-        counts.append(result.counts if len(rows) == len(result.passages) else result.counts.rows(rows))
+        if len(rows) == len(result.passages):
+            counts.append(result.counts)
+        else:  # drop the passages of duplicates: keep each run of consecutive kept rows
+            cuts = [i + 1 for i in range(len(rows) - 1) if rows[i + 1] != rows[i] + 1]
+            runs = zip([0, *cuts], [*cuts, len(rows)], strict=True)
+            counts.extend(result.counts.rows(rows[a], rows[b - 1] + 1) for a, b in runs)
     return Ingested(corpus, passages, counts)
 
 

@@ -17,7 +17,6 @@ scikit-learn costs a command about a second before it has read a file.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -25,22 +24,13 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from govcompare.hashing import mix64
+from govcompare.hashing import mix64, text_keys
 from govcompare.tokens import BIGRAM_BASE, TermCounts, count_terms
 
 __all__ = ["FeatureSpace", "KeyedCounts", "l2_normalize"]
 
 _U64 = np.uint64
 _BIGRAM_SALT = _U64(0xD6E8FEB86659FD93)
-
-
-def _word_keys(words: Sequence[str]) -> np.ndarray[Any, np.dtype[np.uint64]]:
-    blake = hashlib.blake2b
-    return np.fromiter(
-        (int.from_bytes(blake(w.encode("utf-8"), digest_size=8).digest(), "little") for w in words),
-        dtype=_U64,
-        count=len(words),
-    )
 
 
 def _bigram_keys(first: np.ndarray[Any, Any], second: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
@@ -63,7 +53,7 @@ class KeyedCounts:
     @classmethod
     def of(cls, counted: TermCounts) -> KeyedCounts:
         """Name the terms of ``counted`` by key and put its columns in key order."""
-        word_keys = _word_keys(counted.words)
+        word_keys = text_keys(counted.words, len(counted.words))
         first, second = np.divmod(counted.codes, BIGRAM_BASE)
         right = word_keys[second] if len(word_keys) else np.zeros(0, dtype=_U64)
         left = np.where(first > 0, word_keys[np.maximum(first - 1, 0)] if len(word_keys) else 0, 0)
@@ -114,19 +104,18 @@ class KeyedCounts:
         matrix.has_sorted_indices = True  # each part's rows are sorted, and the column map keeps key order
         return cls(keys, np.concatenate([part.pairs for part in parts])[first], words, matrix)
 
-    def rows(self, rows: Sequence[int] | np.ndarray[Any, Any]) -> KeyedCounts:
-        """The counts of some rows, without the terms none of them holds."""
-        matrix = self.matrix[np.asarray(rows, dtype=np.intp)]
-        used = np.flatnonzero(np.bincount(matrix.indices, minlength=len(self.keys)))
-        column = np.full(len(self.keys), -1, dtype=np.int32)
-        column[used] = np.arange(len(used), dtype=np.int32)
+    def rows(self, start: int, stop: int) -> KeyedCounts:
+        """The counts of rows ``start`` to ``stop``, without the terms none of them holds."""
+        matrix = self.matrix[start:stop]
+        used = np.unique(matrix.indices)
         out = sp.csr_matrix(
-            (matrix.data, column[matrix.indices], matrix.indptr), shape=(matrix.shape[0], len(used))
+            (matrix.data, np.searchsorted(used, matrix.indices).astype(np.int32), matrix.indptr),
+            shape=(matrix.shape[0], len(used)),
         )
         out.has_sorted_indices = True
-        keys = self.keys[used]
-        kept = set(self.pairs[used].ravel().tolist())
-        return KeyedCounts(keys, self.pairs[used], {k: w for k, w in self.words.items() if k in kept}, out)
+        pairs = self.pairs[used]
+        words = {k: self.words[k] for k in set(pairs.ravel().tolist()) if k}
+        return KeyedCounts(self.keys[used], pairs, words, out)
 
     def in_space(self, space: FeatureSpace) -> sp.csr_matrix:
         """The counts with the space's column numbers; terms the space lacks are dropped."""

@@ -1,12 +1,14 @@
-"""A 64-bit integer mixer shared by near-duplicate shingles and term keys."""
+"""Stateless 64-bit hashes, shared by near-duplicate shingles and term keys."""
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
 
-__all__ = ["mix64"]
+__all__ = ["mix64", "text_keys"]
 
 _U64 = np.uint64
 
@@ -17,3 +19,13 @@ def mix64(values: np.ndarray[Any, Any]) -> np.ndarray[Any, np.dtype[np.uint64]]:
     z = (z ^ (z >> _U64(30))) * _U64(0xBF58476D1CE4E5B9)
     z = (z ^ (z >> _U64(27))) * _U64(0x94D049BB133111EB)
     return np.asarray(z ^ (z >> _U64(31)), dtype=_U64)
+
+
+def text_keys(texts: Iterable[str], count: int = -1) -> np.ndarray[Any, np.dtype[np.uint64]]:
+    """A 64-bit BLAKE2 hash of each string: the same in every process and on every machine."""
+    blake = hashlib.blake2b
+    return np.fromiter(
+        (int.from_bytes(blake(s.encode("utf-8"), digest_size=8).digest(), "little") for s in texts),
+        dtype=_U64,
+        count=count,
+    )

@@ -119,10 +119,17 @@ def normalise(text: str) -> str:
     return text.strip(" \n")
 
 
+_LANGUAGE_SAMPLE = 5_000
+
+
 def guess_language(text: str) -> str | None:
-    """``"zh"`` when CJK characters dominate, ``"en"`` when Latin letters do, ``None`` without letters."""
-    cjk = len(_CJK.findall(text))
-    latin = len(_LATIN.findall(text))
+    """``"zh"`` when CJK characters dominate, ``"en"`` when Latin letters do, ``None`` without letters.
+
+    Judged on the first 5,000 characters: enough to tell, and a long text costs no more.
+    """
+    sample = text[:_LANGUAGE_SAMPLE]
+    cjk = len(_CJK.findall(sample))
+    latin = len(_LATIN.findall(sample))
     if cjk == 0 and latin == 0:
         return None
     # One Chinese character carries about as much as a short English word (~3 letters).
