@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from govcompare.errors import CorpusError
-from govcompare.textnorm import BINARY, decode, guess_language, normalise
+from govcompare.textnorm import BINARY, _normalise_steps, decode, guess_language, normalise
 
 ENGLISH = "The Internet should remain open, free, global, interoperable, reliable and secure."
 CHINESE = (
@@ -118,6 +118,13 @@ def test_normalise_properties(text: str) -> None:
     assert not once.startswith(("\n", " ")) and not once.endswith(("\n", " "))
     assert not any(unicodedata.category(ch) in ("Cc", "Cs") for ch in once.replace("\n", ""))
     once.encode("utf-8")  # always writable
+    assert once == _normalise_steps(text)  # the one-scan shortcut for clean text changes nothing
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from("ab \n\t.\u00e9e\u0301\u3000")))
+def test_normalise_shortcut_agrees_with_every_step(text: str) -> None:
+    assert normalise(text) == _normalise_steps(text)
 
 
 # --- language -------------------------------------------------------------------------------------
@@ -131,6 +138,8 @@ def test_normalise_properties(text: str) -> None:
         (CHINESE + " ICANN and WTO", "zh"),
         (ENGLISH + " 网络主权", "en"),
         ("1234 — 5678", None),
+        ("1234 5678", None),
+        ("ASCII only", "en"),
     ],
 )
 def test_guess_language(text: str, expected: str | None) -> None:

@@ -17,7 +17,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-import math
 import os
 import re
 import stat
@@ -30,11 +29,12 @@ import numpy as np
 import pandas as pd
 
 from govcompare.errors import CorpusError
-from govcompare.hashing import mix64, text_keys
+from govcompare.hashing import mix64, sorted_unique
 from govcompare.models import Document, InputRecord, InputStatus
 from govcompare.readers import READERS, unsupported_reason
 from govcompare.readers.base import FIELDS, Limits, ReadResult, megabytes, parse_date
 from govcompare.textnorm import decode, guess_language, normalise
+from govcompare.tokens import WordStream, word_stream
 from govcompare.yamlsafe import YamlLimits, parse_yaml
 
 __all__ = [
@@ -49,12 +49,16 @@ __all__ = [
     "read_corpus",
     "read_file",
     "shingle_sets",
+    "shingles_of",
 ]
 
 MANIFEST_NAMES = ("corpus.yaml", "corpus.yml", "corpus.csv")
 STATUSES: tuple[InputStatus, ...] = ("read", "duplicate", "empty", "unsupported", "failed")
 NEAR_DUPLICATE_JACCARD = 0.9
 SHINGLE_WORDS = 5
+_MAX_CANDIDATE_PAIRS = 5_000_000
+_TEXTS_PER_SORT = 1 << 16
+_LOW48 = np.uint64((1 << 48) - 1)
 
 # ``discusses``: the positions a document discusses (an analyst's note, kept in Document.extra).
 _MANIFEST_EXTRA = ("discusses",)
@@ -630,30 +634,44 @@ def _duplicates(
     return duplicates
 
 
-_WORD = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]|[^\W_\u3400-\u9fff\uf900-\ufaff]+")
-
-
 def shingle_sets(texts: Sequence[str], size: int = SHINGLE_WORDS) -> list[np.ndarray[Any, Any]]:
     """Sorted unique 64-bit hashes of each text's ``size``-word shingles (CJK: per character).
 
     Words are hashed by their text (BLAKE2), so sets computed in different processes can be compared.
     """
-    words = [_WORD.findall(text.lower()) for text in texts]
-    codes, uniques = pd.factorize(pd.Series([w for ws in words for w in ws], dtype=object))
-    mixed_words = mix64(text_keys(uniques, len(uniques)))[codes] if len(codes) else np.zeros(0, np.uint64)
-    out = []
-    start = 0
-    for ws in words:
-        mixed = mixed_words[start : start + len(ws)]
-        start += len(ws)
-        if mixed.size == 0:
-            out.append(mixed)
-            continue
-        width = max(1, mixed.size - size + 1)
-        hashes = np.zeros(width, dtype=np.uint64)
-        for offset in range(min(size, mixed.size)):
-            hashes = mix64(hashes ^ mixed[offset : offset + width])
-        out.append(np.unique(hashes))
+    return shingles_of(word_stream(texts), size)
+
+
+def shingles_of(stream: WordStream, size: int = SHINGLE_WORDS) -> list[np.ndarray[Any, Any]]:
+    """:func:`shingle_sets` of texts given by their words (a text shorter than ``size``: one shingle)."""
+    lengths = stream.lengths
+    ends = np.cumsum(lengths)
+    starts = ends - lengths
+    mixed = mix64(stream.keys)
+    # Every window of ``size`` words inside one text, all texts at once; a short text is one window.
+    widths = np.maximum(lengths - size + 1, np.minimum(lengths, 1))
+    first = np.repeat(starts - (np.cumsum(widths) - widths), widths) + np.arange(int(widths.sum()))
+    stop = np.repeat(ends, widths)
+    hashes = np.zeros(len(first), dtype=np.uint64)
+    for offset in range(size):
+        inside = first + offset < stop
+        if inside.all():
+            hashes = mix64(hashes ^ mixed[first + offset])
+        else:
+            hashes[inside] = mix64(hashes[inside] ^ mixed[first[inside] + offset])
+    # Sorted unique hashes per text with one sort: hashes cut to 48 bits, the text's number (within a
+    # block of 2**16 texts) put above them. 48 bits leave a clash between two given shingles at 4e-15.
+    out: list[np.ndarray[Any, Any]] = []
+    text = np.repeat(np.arange(len(lengths), dtype=np.uint64), widths)
+    for block in range(0, len(lengths), _TEXTS_PER_SORT):
+        inside = (text >= block) & (text < block + _TEXTS_PER_SORT)
+        tagged = sorted_unique(
+            ((text[inside] - np.uint64(block)) << np.uint64(48)) | (hashes[inside] & _LOW48)
+        )
+        owner = (tagged >> np.uint64(48)).astype(np.int64)
+        count = min(_TEXTS_PER_SORT, len(lengths) - block)
+        bounds = np.cumsum(np.bincount(owner, minlength=count))[:-1]
+        out.extend(np.split(tagged & _LOW48, bounds))
     return out
 
 
@@ -671,29 +689,89 @@ def near_duplicates(
 
 
 def near_duplicate_sets(
-    sets: Sequence[np.ndarray[Any, Any]], threshold: float = NEAR_DUPLICATE_JACCARD
+    sets: Sequence[np.ndarray[Any, Any]],
+    threshold: float = NEAR_DUPLICATE_JACCARD,
+    max_pairs: int = _MAX_CANDIDATE_PAIRS,
 ) -> dict[int, int]:
-    """:func:`near_duplicates` of texts given by their shingle sets (from :func:`shingle_sets`)."""
-    nonempty = [s for s in sets if s.size]
-    if len(nonempty) < 2:
+    """:func:`near_duplicates` of texts given by their shingle sets (sorted, from :func:`shingle_sets`).
+
+    Candidate pairs (texts whose prefixes share a shingle and whose sizes allow the threshold) are
+    found with array operations; when there would be over ``max_pairs`` of them (thousands of texts
+    sharing their rarest shingles), texts are instead looked up one by one in an index of prefixes.
+    """
+    sizes = np.fromiter(map(len, sets), dtype=np.int64, count=len(sets))
+    if np.count_nonzero(sizes) < 2:
         return {}
-    universe, frequency = np.unique(np.concatenate(nonempty), return_counts=True)
+    # Every text's prefix at once: its shingles ordered rarest first (ties by value), the first few kept.
+    text = np.repeat(np.arange(len(sets)), sizes)
+    shingles = np.concatenate(sets)
+    _, inverse, frequency = np.unique(shingles, return_inverse=True, return_counts=True)
+    # Each set is sorted, so a stable sort by (text, frequency) leaves ties in value order.
+    order = np.argsort(text * (int(frequency.max()) + 1) + frequency[inverse], kind="stable")
+    rank = np.arange(len(order)) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+    prefix_sizes = sizes - np.ceil(threshold * sizes - 1e-9).astype(np.int64) + 1
+    chosen = order[rank < np.repeat(prefix_sizes, sizes)]
+    pairs = _candidate_pairs(shingles[chosen], text[chosen], sizes, threshold, max_pairs)
+    if pairs is None:
+        prefixes = np.split(shingles[chosen], np.cumsum(np.minimum(prefix_sizes, sizes))[:-1])
+        return _near_duplicates_by_index(sets, sizes, prefixes, threshold)
+    found: dict[int, int] = {}
+    for j, i in pairs:  # by text, earlier texts first: the first match is the one kept
+        if j in found or i in found:  # j matched already; i is a duplicate itself, so not kept
+            continue
+        if _similar(sets[i], sets[j], threshold):
+            found[j] = i
+    return found
+
+
+def _candidate_pairs(
+    values: np.ndarray[Any, Any],
+    owners: np.ndarray[Any, Any],
+    sizes: np.ndarray[Any, Any],
+    threshold: float,
+    max_pairs: int,
+) -> list[tuple[int, int]] | None:
+    """Pairs (later text, earlier text) that share a prefix shingle, sorted; None if over ``max_pairs``."""
+    by_value = np.argsort(values, kind="stable")  # owners stay in text order within a value
+    values, owners = values[by_value], owners[by_value]
+    position = np.arange(len(values))
+    group_start = np.maximum.accumulate(np.where(np.r_[True, values[1:] != values[:-1]], position, 0))
+    earlier = position - group_start  # members of the same group before this one
+    total = int(earlier.sum())
+    if total > max_pairs:
+        return None
+    offsets = np.arange(total) - np.repeat(np.cumsum(earlier) - earlier, earlier)
+    later = np.repeat(owners, earlier)
+    first = owners[np.repeat(group_start, earlier) + offsets]
+    m, n = sizes[first], sizes[later]
+    possible = np.minimum(m, n) >= threshold * np.maximum(m, n) - 1e-9
+    keys = sorted_unique(later[possible] * len(sizes) + first[possible])
+    j, i = np.divmod(keys, len(sizes))
+    return list(zip(j.tolist(), i.tolist(), strict=True))
+
+
+def _similar(a: np.ndarray[Any, Any], b: np.ndarray[Any, Any], threshold: float) -> bool:
+    common = np.intersect1d(a, b, assume_unique=True).size
+    return bool(common >= threshold * (a.size + b.size - common) - 1e-9)
+
+
+def _near_duplicates_by_index(
+    sets: Sequence[np.ndarray[Any, Any]],
+    sizes: np.ndarray[Any, Any],
+    prefixes: Sequence[np.ndarray[Any, Any]],
+    threshold: float,
+) -> dict[int, int]:
+    """The same answer, text by text: each kept text's prefix goes into an index of shingles."""
     index: dict[int, list[int]] = {}
     found: dict[int, int] = {}
-    for j, shingles in enumerate(sets):
-        n = shingles.size
+    for j, prefix_array in enumerate(prefixes):
+        n = int(sizes[j])
         if n == 0:
             continue
-        rarity = frequency[np.searchsorted(universe, shingles)]
-        order = np.lexsort((shingles, rarity))
-        prefix = shingles[order[: n - math.ceil(threshold * n - 1e-9) + 1]].tolist()
-        candidates = sorted({i for h in prefix for i in index.get(h, ())})
-        for i in candidates:
-            m = sets[i].size
-            if min(m, n) < threshold * max(m, n) - 1e-9:
-                continue
-            common = np.intersect1d(sets[i], shingles, assume_unique=True).size
-            if common >= threshold * (m + n - common) - 1e-9:
+        prefix = prefix_array.tolist()
+        for i in sorted({i for h in prefix for i in index.get(h, ())}):
+            m = int(sizes[i])
+            if min(m, n) >= threshold * max(m, n) - 1e-9 and _similar(sets[i], sets[j], threshold):
                 found[j] = i
                 break
         else:

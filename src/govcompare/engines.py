@@ -31,12 +31,13 @@ from typing import Any, Literal
 import numpy as np
 
 from govcompare.cache import Cache
-from govcompare.corpus import Corpus, CorpusPlan, Limits, plan_corpus, read_file, shingle_sets
+from govcompare.corpus import Corpus, CorpusPlan, Limits, plan_corpus, read_file, shingles_of
 from govcompare.errors import CorpusError
 from govcompare.features import KeyedCounts
 from govcompare.models import Document, InputRecord, Passage
 from govcompare.parallel import cores, fork_map, split_evenly
 from govcompare.passages import Segmenter
+from govcompare.tokens import WordStream, count_terms_and_words
 
 __all__ = ["ENGINES", "Engine", "Ingested", "ingest"]
 
@@ -122,10 +123,16 @@ def _run_part(part: _Part, progress: Callable[[int], None] | None = None) -> _Pa
             progress(done)
     passages = [p for d in docs for p in part.segmenter.passages(d.document, d.spans)]
     fresh = [d for d in docs if d.counts is None]
-    for d, found in zip(fresh, shingle_sets([d.document.text for d in fresh]), strict=True):
-        d.shingles = found
     texts = [d.document.text[s:e] for d in fresh for s, e in d.spans]
-    counted = KeyedCounts.count(texts) if texts else None
+    # One scan gives the passages' term counts and the words of each document for its shingles (the
+    # passages of a document cover all its words, in order).
+    terms, words = count_terms_and_words(texts)
+    spans_per_doc = np.fromiter((len(d.spans) for d in fresh), dtype=np.int64, count=len(fresh))
+    of_doc = np.repeat(np.arange(len(fresh)), spans_per_doc)
+    per_doc = np.bincount(of_doc, weights=words.lengths, minlength=len(fresh)).astype(np.int64)
+    for d, found in zip(fresh, shingles_of(WordStream(words.keys, per_doc)), strict=True):
+        d.shingles = found
+    counted = KeyedCounts.of(terms) if texts else None
     if len(fresh) == len(docs) and cache is None:  # nothing to keep per document: the part as counted
         counts = counted
     else:

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from govcompare.hashing import mix64, text_keys
+from govcompare.hashing import mix64, sorted_unique, text_keys
 from govcompare.tokens import BIGRAM_BASE, TermCounts, count_terms
 
 __all__ = ["FeatureSpace", "KeyedCounts", "l2_normalize"]
@@ -107,7 +107,7 @@ class KeyedCounts:
     def rows(self, start: int, stop: int) -> KeyedCounts:
         """The counts of rows ``start`` to ``stop``, without the terms none of them holds."""
         matrix = self.matrix[start:stop]
-        used = np.unique(matrix.indices)
+        used = sorted_unique(matrix.indices)
         out = sp.csr_matrix(
             (matrix.data, np.searchsorted(used, matrix.indices).astype(np.int32), matrix.indptr),
             shape=(matrix.shape[0], len(used)),

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["mix64", "text_keys"]
+__all__ = ["mix64", "sorted_unique", "text_keys"]
 
 _U64 = np.uint64
 
@@ -29,3 +29,11 @@ def text_keys(texts: Iterable[str], count: int = -1) -> np.ndarray[Any, np.dtype
         dtype=_U64,
         count=count,
     )
+
+
+def sorted_unique(values: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+    """``np.unique`` by sorting: NumPy 2's unique hashes first, several times slower on 64-bit keys."""
+    values = np.sort(values)
+    keep = np.ones(values.size, dtype=bool)
+    np.not_equal(values[1:], values[:-1], out=keep[1:])
+    return values[keep]

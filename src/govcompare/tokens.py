@@ -18,15 +18,26 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import chain
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from govcompare.hashing import text_keys
 from govcompare.parallel import fork_map, split_evenly
 
-__all__ = ["BIGRAM_BASE", "TermCounts", "analyze", "count_terms", "words"]
+__all__ = [
+    "BIGRAM_BASE",
+    "TermCounts",
+    "WordStream",
+    "analyze",
+    "count_terms",
+    "count_terms_and_words",
+    "word_stream",
+    "words",
+]
 
 _TOKEN = re.compile(r"[a-z0-9]+(?:['’\-][a-z0-9]+)*|[\u3400-\u9fff\uf900-\ufaff]+")
 _JOINERS = re.compile(r"['’\-]")
@@ -132,7 +143,6 @@ def analyze(text: str) -> list[str]:
 # --- counting many texts at once -------------------------------------------------------------------
 
 _BREAK = -1  # clause punctuation: no bigram across it
-_DROP = -2  # a stop word, digit or one-letter token: not a term, but no break either
 BIGRAM_BASE = (
     np.int64(1) << 31
 )  # a bigram's code: (first + 1) * BIGRAM_BASE + second; a unigram's: its word id
@@ -168,18 +178,83 @@ class TermCounts:
         ]
 
 
-class _Counter:
-    """Accumulates word ids, term codes and per-text counts over batches of texts."""
+@dataclass(frozen=True)
+class WordStream:
+    """The words of some texts in order, stop words included, CJK per character, by 64-bit key."""
 
-    def __init__(self) -> None:
+    keys: np.ndarray[Any, np.dtype[np.uint64]]
+    lengths: np.ndarray[Any, np.dtype[np.int64]]  # words per text
+
+
+_SHINGLE_WORDS: dict[str, tuple[int, ...]] = {}
+
+
+def _shingle_words(pieces: Sequence[str]) -> list[tuple[int, ...]]:
+    """The keys of each piece's words for shingles: a token is one word, a CJK run one per character."""
+    known = _SHINGLE_WORDS
+    missing = [p for p in pieces if p not in known]
+    if missing:
+        if len(known) + len(missing) >= _CACHE_LIMIT:
+            known.clear()
+        words = [[] if _TOKEN.match(p) is None else list(p) if _CJK_START.match(p) else [p] for p in missing]
+        keys = text_keys(chain.from_iterable(words)).tolist()
+        at = 0
+        for piece, found in zip(missing, words, strict=True):
+            known[piece] = tuple(keys[at : at + len(found)])
+            at += len(found)
+    return [known[p] for p in pieces]
+
+
+def _expand(
+    labels: np.ndarray[Any, Any], lengths: np.ndarray[Any, Any], table: Sequence[tuple[int, ...]], dtype: Any
+) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, np.dtype[np.int64]]]:
+    """Each piece (``labels`` into ``table``) replaced by its expansion; and the values per text.
+
+    ``lengths`` are the pieces per text; the result holds the expansions in order, and how many values
+    each text got.
+    """
+    sizes = np.fromiter(map(len, table), dtype=np.int64, count=len(table))
+    values = np.fromiter(chain.from_iterable(table), dtype=dtype, count=int(sizes.sum()))
+    starts = np.cumsum(sizes) - sizes
+    n = sizes[labels]
+    out_starts = np.cumsum(n) - n
+    at = np.repeat(starts[labels] - out_starts, n) + np.arange(int(n.sum()), dtype=np.int64)
+    text = np.repeat(np.arange(len(lengths), dtype=np.int64), lengths)
+    per_text = np.bincount(text, weights=n, minlength=len(lengths)).astype(np.int64)
+    return values[at], per_text
+
+
+def word_stream(texts: Sequence[str], batch: int = 20_000) -> WordStream:
+    """The words of ``texts`` for near-duplicate shingles (see :class:`WordStream`)."""
+    counter = _Counter(keep_words=True, count_terms=False)
+    for start in range(0, len(texts), batch):
+        counter.add(texts[start : start + batch])
+    return counter.word_stream()
+
+
+class _Counter:
+    """Accumulates word ids, term codes and per-text counts over batches of texts.
+
+    A batch costs one regular-expression scan per text; the pieces it finds are numbered with
+    ``pandas.factorize`` (hashing in C), and only the distinct pieces are looked at in Python. Each
+    distinct piece expands to its term words (none for a stop word, a break for clause punctuation,
+    character bigrams for a CJK run) and, when ``keep_words`` is set, to the stateless keys of its
+    words for near-duplicate shingles (stop words included, CJK per character).
+    """
+
+    def __init__(self, keep_words: bool = False, count_terms: bool = True) -> None:
         self.words: list[str] = []
         self.word_ids: dict[str, int] = {}
-        self.codes: dict[str, int] = {}  # piece -> word id, or _BREAK/_DROP (CJK runs are not kept)
+        self.expansions: dict[str, tuple[int, ...]] = {}  # piece -> word ids, (_BREAK,) or ()
         self.terms = np.zeros(0, dtype=np.int64)  # term codes in order of first appearance
         self.indptr: list[np.ndarray[Any, Any]] = [np.zeros(1, dtype=np.int64)]
         self.indices: list[np.ndarray[Any, Any]] = []
         self.counts: list[np.ndarray[Any, Any]] = []
         self.nnz = 0
+        self.keep_words = keep_words
+        self.count_terms = count_terms
+        self.word_keys: list[np.ndarray[Any, Any]] = []
+        self.word_lengths: list[np.ndarray[Any, Any]] = []
 
     def _word(self, word: str) -> int:
         found = self.word_ids.get(word)
@@ -188,61 +263,41 @@ class _Counter:
             self.words.append(word)
         return found
 
-    def _code(self, piece: str) -> int | None:
-        """The code of a piece, remembered; ``None`` (not remembered) for a CJK run of several words."""
+    def _expansion(self, piece: str) -> tuple[int, ...]:
         entry = _PIECES[piece] if piece in _PIECES else _entry(piece)
-        if entry is None:
-            code = _BREAK
-        elif not entry:
-            code = _DROP
-        elif len(entry) == 1:
-            code = self._word(entry[0])
-        else:
-            return None
-        self.codes[piece] = code
-        return code
-
-    def _slow_row(self, pieces: list[str]) -> list[int]:
-        """Codes of one text with pieces not seen before (or CJK runs, which expand to several words)."""
-        out: list[int] = []
-        for piece in pieces:
-            code = self.codes.get(piece)
-            if code is None:
-                code = self._code(piece)
-            if code is None:
-                out.extend(self._word(w) for w in _content(piece))
-            else:
-                out.append(code)
-        return out
+        found = (_BREAK,) if entry is None else tuple(self._word(w) for w in entry)
+        self.expansions[piece] = found
+        return found
 
     def add(self, texts: Sequence[str]) -> None:
         """Count the terms of ``texts`` (one batch; rows follow the texts already added)."""
-        flat: list[int] = []
-        lengths: list[int] = []
-        lookup = self.codes.__getitem__
         findall = _PIECE.findall
-        for text in texts:
-            pieces = findall(text.lower())
-            before = len(flat)
-            try:
-                flat.extend(map(lookup, pieces))
-            except KeyError:  # pieces not seen yet: learn them and try again
-                del flat[before:]
-                for piece in set(pieces).difference(self.codes):
-                    self._code(piece)
-                try:
-                    flat.extend(map(lookup, pieces))
-                except KeyError:  # a CJK run, which expands to several words
-                    del flat[before:]
-                    flat.extend(self._slow_row(pieces))
-            lengths.append(len(flat) - before)
-        self._add_codes(np.fromiter(flat, dtype=np.int64, count=len(flat)), np.array(lengths, dtype=np.int64))
+        found = [findall(text.lower()) for text in texts]
+        lengths = np.fromiter(map(len, found), dtype=np.int64, count=len(found))
+        flat = np.empty(int(lengths.sum()), dtype=object)
+        flat[:] = list(chain.from_iterable(found))
+        del found
+        labels, uniques = pd.factorize(flat)
+        del flat
+        if self.count_terms:
+            expansions = self.expansions
+            table = [expansions[p] if p in expansions else self._expansion(p) for p in uniques]
+            self._add_codes(*_expand(labels, lengths, table, np.int64))
+        if self.keep_words:
+            keys, word_lengths = _expand(labels, lengths, _shingle_words(list(uniques)), np.uint64)
+            self.word_keys.append(keys)
+            self.word_lengths.append(word_lengths)
+
+    def word_stream(self) -> WordStream:
+        """The words of every text added, in order, by key (for :func:`govcompare.corpus.shingle_sets`)."""
+        return WordStream(
+            np.concatenate(self.word_keys) if self.word_keys else np.zeros(0, dtype=np.uint64),
+            np.concatenate(self.word_lengths) if self.word_lengths else np.zeros(0, dtype=np.int64),
+        )
 
     def _add_codes(self, seq: np.ndarray[Any, Any], lengths: np.ndarray[Any, Any]) -> None:
         n = len(lengths)
         doc = np.repeat(np.arange(n, dtype=np.int64), lengths)
-        keep = seq != _DROP
-        seq, doc = seq[keep], doc[keep]
         word = seq >= 0
         unigrams, uni_doc = seq[word], doc[word]
         pair = word[:-1] & word[1:] & (doc[:-1] == doc[1:])
@@ -288,10 +343,20 @@ class _Counter:
 
 
 def _count(texts: Sequence[str], batch: int) -> TermCounts:
-    counter = _Counter()
+    return _counted(texts, batch, keep_words=False).result()
+
+
+def _counted(texts: Sequence[str], batch: int, keep_words: bool) -> _Counter:
+    counter = _Counter(keep_words=keep_words)
     for start in range(0, len(texts), batch):
         counter.add(texts[start : start + batch])
-    return counter.result()
+    return counter
+
+
+def count_terms_and_words(texts: Sequence[str], *, batch: int = 20_000) -> tuple[TermCounts, WordStream]:
+    """:func:`count_terms` on one core, and the :func:`word_stream` of the same texts from the same scan."""
+    counter = _counted(texts, batch, keep_words=True)
+    return counter.result(), counter.word_stream()
 
 
 def _merge(parts: Sequence[TermCounts]) -> TermCounts:
