@@ -268,67 +268,35 @@ _NULL_SAMPLE = 20_000  # passages they are scored against, at most
 
 
 class _WeightedSampler:
-    """``rng.choice(len(p), size, replace=False, p=p)``, same draws and same result, in less time.
+    """Weighted sampling without replacement: ``size`` distinct indices, drawn one after another.
 
-    NumPy draws in rounds: ``size`` uniforms are looked up in the normalised cumulative sum of ``p``;
-    repeats are dropped, the indices found get probability zero, and the missing ones are drawn again.
-    Each round recomputes the cumulative sum over the whole vocabulary. Here the first round's is
-    computed once for every call, and a later round recomputes only the tail after the first zeroed
-    index (a cumulative sum is a running sum, so the head is unchanged) and looks the uniforms up
-    by bisection, dividing only the entries it probes by the total as NumPy divides them all.
+    Each draw follows ``p`` renormalised over the indices not drawn yet. Drawing from ``p`` itself and
+    skipping repeats gives exactly that distribution, with the cumulative sum computed once for every
+    call (NumPy's ``choice(replace=False, p=p)`` recomputes it over the whole vocabulary in each round).
+    When ``size`` is over half the indices that can be drawn, skipping would take long, and NumPy draws.
     """
 
     def __init__(self, p: np.ndarray[Any, Any]) -> None:
-        self.p = np.asarray(p, dtype=np.float64)  # NumPy computes in float64 whatever p's type
-        p = self.p
-        self.raw = np.cumsum(p)
-        self.cdf = self.raw / self.raw[-1]
-        self.positive = int(np.count_nonzero(p > 0))
+        self.p = np.asarray(p, dtype=np.float64)
+        raw = np.cumsum(self.p)
+        self.cdf = raw / raw[-1]
+        self.positive = int(np.count_nonzero(self.p > 0))
 
     def choice(self, rng: np.random.Generator, size: int) -> np.ndarray[Any, np.dtype[np.int64]]:
         if self.positive < size:
             raise ValueError("Fewer non-zero entries in p than size")
-        found = np.zeros(size, dtype=np.int64)
-        n_uniq = 0
-        while n_uniq < size:
-            x = rng.random((size - n_uniq,))
-            if n_uniq == 0:
-                new = self.cdf.searchsorted(x, side="right")
-            else:
-                new = self._search_without(found[:n_uniq], x)
-            _, unique_indices = np.unique(new, return_index=True)
-            unique_indices.sort()
-            new = new.take(unique_indices)
-            found[n_uniq : n_uniq + new.size] = new
-            n_uniq += new.size
-        return found
-
-    def _search_without(
-        self, zeroed: np.ndarray[Any, Any], x: np.ndarray[Any, Any]
-    ) -> np.ndarray[Any, np.dtype[np.int64]]:
-        """``searchsorted(cumsum(p with zeroed at 0) / its total, x, side="right")``, exactly."""
-        head = int(zeroed.min())
-        tail_p = self.p[head:].copy()
-        tail_p[zeroed - head] = 0.0
-        if head:
-            tail_p[0] += self.raw[head - 1]  # the running sum carried in, as cumsum adds it
-        tail = np.cumsum(tail_p)
-        total = tail[-1]
-        lo = np.zeros(len(x), dtype=np.int64)
-        hi = np.full(len(x), len(self.p), dtype=np.int64)
-        while True:
-            active = lo < hi
-            if not active.any():
-                return lo
-            mid = np.minimum((lo + hi) // 2, len(self.p) - 1)  # finished searches probe in range too
-            running = np.where(
-                mid < head, self.raw[np.minimum(mid, head - 1)], tail[np.maximum(mid - head, 0)]
-            )
-            below = (running / total <= x) & active
-            lo = np.where(below, mid + 1, lo)
-            hi = np.where(~below & active, mid, hi)
+        if 2 * size > self.positive:
+            return np.asarray(rng.choice(len(self.p), size=size, replace=False, p=self.p), dtype=np.int64)
+        found: dict[int, None] = {}  # insertion-ordered: the draws in order
+        while len(found) < size:
+            for i in self.cdf.searchsorted(rng.random(2 * (size - len(found)) + 4), side="right").tolist():
+                found.setdefault(i)
+                if len(found) == size:
+                    break
+        return np.fromiter(found, dtype=np.int64, count=size)
 
 
+_BOOTSTRAP_DRAWS = 4_000_000  # passage indices drawn at a time for one document's bootstrap
 _PARALLEL_BOOTSTRAP = 20_000_000  # passages x resamples from which document intervals use every core
 _BLOCK = 1 << 16  # passages scored at a time: bounds the sparse product's temporary memory
 
@@ -574,9 +542,17 @@ class EvidenceMap:
 
         a, b = w[:, 0], w[:, 1]
         point = float(index(np.array([a.sum()]), np.array([b.sum()]))[0])
+        # Resample the passages with replacement: each row of ``draws`` is one bootstrap sample, taken
+        # in blocks of rows so a document of many passages does not need B x passages indices at once.
         rng = np.random.default_rng(_seed(self.mapper.random_state, key))
-        counts = rng.multinomial(len(w), np.full(len(w), 1.0 / len(w)), size=self.mapper.n_bootstrap)
-        boot = index(counts @ a, counts @ b)
+        n, resamples = len(w), self.mapper.n_bootstrap
+        rows = max(1, _BOOTSTRAP_DRAWS // n)
+        sums_a, sums_b = np.empty(resamples), np.empty(resamples)
+        for start in range(0, resamples, rows):
+            draws = rng.integers(0, n, size=(min(rows, resamples - start), n))
+            sums_a[start : start + len(draws)] = a[draws].sum(axis=1)
+            sums_b[start : start + len(draws)] = b[draws].sum(axis=1)
+        boot = index(sums_a, sums_b)
         low, high = np.quantile(boot, [0.025, 0.975])
         return point, float(low), float(high)
 
