@@ -133,34 +133,44 @@ def child_pipeline(corpus: Path, frameworks: Path, engine: str) -> dict[str, Any
 
 
 def child_cache(corpus: Path, frameworks: Path) -> dict[str, Any]:
-    """A copy of the corpus run cold with a fresh cache, then again after changing one document."""
+    """A copy of the corpus run cold with a fresh cache, then again after changing one document.
+
+    Each run is a fresh process, as each command of a user is: a run does not inherit the tokenizer's
+    in-memory tables from the one before.
+    """
     import shutil
     import tempfile
-
-    from govcompare.pipeline import Settings, run
 
     with tempfile.TemporaryDirectory() as tmp:
         copy = Path(tmp) / "corpus"
         shutil.copytree(corpus, copy)
-        settings = Settings(cache=Path(tmp) / "cache")
-        t0 = time.perf_counter()
-        cold = run(frameworks, copy, settings).documents
-        t1 = time.perf_counter()
+        cache = str(Path(tmp) / "cache")
+        cold = spawn("cache-run", str(copy), str(frameworks), cache)
         changed = corpus_files(copy)[len(corpus_files(copy)) // 2]
         changed.write_text(
             changed.read_text(encoding="utf-8") + "\n\nOne more paragraph.\n", encoding="utf-8"
         )
-        t2 = time.perf_counter()
-        warm = run(frameworks, copy, settings).documents
-        t3 = time.perf_counter()
-        uncached = run(frameworks, copy, Settings()).documents
-        t4 = time.perf_counter()
+        warm = spawn("cache-run", str(copy), str(frameworks), cache)
+        uncached = spawn("cache-run", str(copy), str(frameworks), "")
     return {
-        "cold": t1 - t0,
-        "warm": t3 - t2,
-        "uncached": t4 - t3,
-        "same": bool(warm.equals(uncached)),
-        "documents": len(cold),
+        "cold": cold["seconds"],
+        "warm": warm["seconds"],
+        "uncached": uncached["seconds"],
+        "same": warm["documents"] == uncached["documents"],
+        "documents": cold["n"],
+    }
+
+
+def child_cache_run(corpus: Path, frameworks: Path, cache: str) -> dict[str, Any]:
+    """One whole run (tables included) with the cache folder given, or none."""
+    t0 = time.perf_counter()
+    from govcompare.pipeline import Settings, run
+
+    documents = run(frameworks, corpus, Settings(cache=Path(cache) if cache else None)).documents
+    return {
+        "seconds": time.perf_counter() - t0,
+        "documents": documents.to_csv(index=False),
+        "n": len(documents),
     }
 
 
@@ -334,6 +344,8 @@ def main(argv: list[str] | None = None) -> None:
             result = child_pipeline(Path(rest[0]), Path(rest[1]), rest[2])
         elif kind == "cache":
             result = child_cache(Path(rest[0]), Path(rest[1]))
+        elif kind == "cache-run":
+            result = child_cache_run(Path(rest[0]), Path(rest[1]), rest[2])
         elif kind == "startup":
             result = child_startup(Path(rest[0]))
         elif kind == "sklearn":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import shutil
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from govcompare import cache as cache_module
+from govcompare import engines
 from govcompare.cli import app
 from govcompare.engines import Engine
 from govcompare.pipeline import Analysis, Settings, run
@@ -87,43 +89,85 @@ class _Calls:
         return read
 
 
-def test_cache_rerun_reads_only_the_changed_file_and_gives_the_same_tables(
+class _Counted:
+    """Counts the passages really cut and counted (the work the cache saves)."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.passages: list[int] = []
+        real = engines.count_terms_and_words
+
+        def counting(texts: list[str]) -> object:
+            self.passages.append(len(texts))
+            return real(texts)
+
+        monkeypatch.setattr(engines, "count_terms_and_words", counting)
+
+
+def _many_documents(folder: Path, n: int = 120) -> list[Path]:
+    """``n`` small documents of the seeds' paragraphs, each with its own mix."""
+    paragraphs = [p for f in sorted(Path("seeds").glob("*.txt")) for p in f.read_text().split("\n\n") if p]
+    folder.mkdir()
+    paths = []
+    for i in range(n):
+        path = folder / f"doc{i:03d}.txt"
+        picked = random.Random(i).sample(paragraphs, 4)
+        path.write_text(f"Document {i}\n\n" + "\n\n".join(picked), encoding="utf-8")
+        paths.append(path)
+    return paths
+
+
+def test_cache_rerun_counts_only_the_changed_documents_run_and_gives_the_same_tables(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    documents = _many_documents(tmp_path / "corpus")
+    settings = Settings(cache=tmp_path / "cache")
+    counted = _Counted(monkeypatch)
+    cold = run("frameworks", tmp_path / "corpus", settings)
+    total = sum(counted.passages)
+    assert total >= len(cold.emap.mapper.passages_) > 0  # (a few documents are near-duplicates)
+    assert 1 < len(list((tmp_path / "cache").rglob("*.pkl"))) < len(documents)  # runs, not documents
+    warm = run("frameworks", tmp_path / "corpus", settings)
+    assert sum(counted.passages) == total  # nothing counted again
+    _assert_same(warm, cold)
+
+    documents[60].write_text(documents[60].read_text() + "\n\nCyber sovereignty matters.\n")
+    again = run("frameworks", tmp_path / "corpus", settings)
+    recounted = sum(counted.passages) - total
+    assert 0 < recounted < total / 2  # the changed document's run only
+    _assert_same(again, run("frameworks", tmp_path / "corpus", Settings()))
+
+
+def test_cache_keeps_the_text_of_formats_slow_to_read(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     corpus = tmp_path / "corpus"
-    shutil.copytree("seeds", corpus)
+    corpus.mkdir()
+    for name in ("good_page.html", "good_plain.txt"):
+        shutil.copy(Path(__file__).parent / "data" / "corpus" / name, corpus / name)
     settings = Settings(cache=tmp_path / "cache")
     calls = _Calls(monkeypatch)
     cold = run("frameworks", corpus, settings)
     assert len(calls.paths) == 2
-    assert list((tmp_path / "cache").rglob("*.pkl"))
-    warm = run("frameworks", corpus, settings)
-    assert len(calls.paths) == 2  # nothing read again
-    _assert_same(warm, cold)
-
-    changed = sorted(corpus.glob("*.txt"))[0]
-    changed.write_text(
-        changed.read_text(encoding="utf-8") + "\n\nCyber sovereignty matters.\n", encoding="utf-8"
-    )
-    again = run("frameworks", corpus, settings)
-    assert len(calls.paths) == 3  # only the changed file
-    _assert_same(again, run("frameworks", corpus, Settings()))
+    _assert_same(run("frameworks", corpus, settings), cold)
+    assert len(calls.paths) == 3  # the plain text read again (cheaper than an entry), the HTML not
 
 
 def test_cache_entries_from_other_code_or_damaged_ones_are_not_trusted(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    _many_documents(tmp_path / "corpus", 40)
     settings = Settings(cache=tmp_path / "cache")
-    calls = _Calls(monkeypatch)
-    first = run("frameworks", "seeds", settings)
+    counted = _Counted(monkeypatch)
+    first = run("frameworks", tmp_path / "corpus", settings)
+    total = sum(counted.passages)
     for entry in (tmp_path / "cache").rglob("*.pkl"):
         entry.write_bytes(entry.read_bytes()[:10])  # truncated
-    _assert_same(run("frameworks", "seeds", settings), first)
-    assert len(calls.paths) == 4  # read again, not trusted
+    _assert_same(run("frameworks", tmp_path / "corpus", settings), first)
+    assert sum(counted.passages) == 2 * total  # counted again, not trusted
 
     monkeypatch.setattr(cache_module, "_code_fingerprint", lambda: "another version")
-    _assert_same(run("frameworks", "seeds", settings), first)
-    assert len(calls.paths) == 6
+    _assert_same(run("frameworks", tmp_path / "corpus", settings), first)
+    assert sum(counted.passages) == 3 * total
 
 
 def test_other_passage_sizes_do_not_use_the_cached_counts(tmp_path: Path) -> None:

@@ -2,7 +2,11 @@
 
     cache = Cache(Path("~/.cache/govcompare").expanduser())
     cache.load_text(sha256_of_file_bytes, ".pdf")          # (text, ReadResult) or None
-    cache.load_counts(sha256_of_text, segmenter)            # (spans, KeyedCounts, shingles) or None
+    cache.load_counts(text_digests, segmenter)              # a run of documents: Counted or None
+
+Text is kept for the formats whose reading costs more than loading an entry (PDF, HTML, DOCX; not plain
+text or Markdown). Counts are kept for runs of consecutive documents (see ``govcompare.engines``): one
+entry per run rather than per document, so a corpus of many small files is not thousands of files here.
 
 An entry's name is a BLAKE2 hash of what decides its content: the kind of entry, the content hash, the
 settings that shape it (the passage sizes), and a fingerprint of govcompare's own code. Another version,
@@ -32,8 +36,9 @@ from govcompare.readers.base import ReadResult
 
 __all__ = ["Cache", "default_cache_folder"]
 
-_FORMAT = 2
-Counted = tuple[list[tuple[int, int]], KeyedCounts, "np.ndarray[Any, Any]"]
+_FORMAT = 3
+# A run of documents: each one's passage spans and shingle set, and the counts of all their passages.
+Counted = tuple[list[list[tuple[int, int]]], list["np.ndarray[Any, Any]"], KeyedCounts | None]
 
 
 def default_cache_folder() -> Path:
@@ -98,10 +103,12 @@ class Cache:
     def save_text(self, digest: str, suffix: str, value: tuple[str, ReadResult]) -> None:
         self._save(self._path("text", suffix, digest), value)
 
-    def load_counts(self, text_digest: str, segmenter: Segmenter) -> Counted | None:
-        """A document's passage spans, their term counts, and its shingle set."""
-        value = self._load(self._path("counts", repr(segmenter), text_digest))
-        return value if isinstance(value, tuple) and len(value) == 3 else None
+    def load_counts(self, text_digests: list[str], segmenter: Segmenter) -> Counted | None:
+        """A run of documents' passage spans and shingle sets, and their passages' term counts."""
+        value = self._load(self._path("counts", repr(segmenter), *text_digests))
+        if not (isinstance(value, tuple) and len(value) == 3 and len(value[0]) == len(text_digests)):
+            return None
+        return value
 
-    def save_counts(self, text_digest: str, segmenter: Segmenter, value: Counted) -> None:
-        self._save(self._path("counts", repr(segmenter), text_digest), value)
+    def save_counts(self, text_digests: list[str], segmenter: Segmenter, value: Counted) -> None:
+        self._save(self._path("counts", repr(segmenter), *text_digests), value)

@@ -56,6 +56,7 @@ MANIFEST_NAMES = ("corpus.yaml", "corpus.yml", "corpus.csv")
 STATUSES: tuple[InputStatus, ...] = ("read", "duplicate", "empty", "unsupported", "failed")
 NEAR_DUPLICATE_JACCARD = 0.9
 SHINGLE_WORDS = 5
+_QUICK_TO_READ = frozenset({".txt", ".md", ".markdown"})  # text not cached
 _MAX_CANDIDATE_PAIRS = 5_000_000
 _TEXTS_PER_SORT = 1 << 16
 _LOW48 = np.uint64((1 << 48) - 1)
@@ -370,6 +371,8 @@ def _read(
 
     if not data:
         return record("empty", "file is empty (0 bytes)"), None
+    if suffix in _QUICK_TO_READ:
+        cache = None  # reading again costs less than loading an entry
     cached = cache.load_text(digest, suffix) if cache is not None else None
     if cached is not None:
         return record("read"), cached

@@ -44,6 +44,7 @@ __all__ = ["ENGINES", "Engine", "Ingested", "ingest"]
 EngineName = Literal["local", "parallel", "dask"]
 ENGINES: tuple[EngineName, ...] = ("local", "parallel", "dask")
 _DASK_PART_BYTES = 32 * 1024 * 1024
+_RUN_DOCUMENTS = 32  # documents per cached run, on average
 
 
 @dataclass(frozen=True)
@@ -95,59 +96,97 @@ class _PartResult:
 
 
 @dataclass
-class _Doc:
-    document: Document
-    spans: list[tuple[int, int]]
-    counts: KeyedCounts | None = None  # None: not counted yet
-    shingles: np.ndarray[Any, Any] | None = None
+class _Run:
+    """Consecutive documents whose spans, shingles and counts are cached together."""
+
+    documents: list[Document]
+    spans: list[list[tuple[int, int]]] | None = None  # None: not cut yet
+    shingles: list[np.ndarray[Any, Any]] | None = None
+    counts: KeyedCounts | None = None
+
+    @property
+    def digests(self) -> list[str]:
+        return [d.sha256 for d in self.documents]
+
+
+def _runs(documents: list[Document]) -> list[_Run]:
+    """Documents in runs whose ends depend only on the documents' own text hashes (a run ends after a
+    document whose hash is 0 modulo ``_RUN_DOCUMENTS``, or at ``4 * _RUN_DOCUMENTS``): editing, adding
+    or removing one document changes only the run it is in, so the other runs' cache entries still match.
+    """
+    runs: list[_Run] = []
+    current: list[Document] = []
+    for document in documents:
+        current.append(document)
+        if int(document.sha256[:8], 16) % _RUN_DOCUMENTS == 0 or len(current) >= 4 * _RUN_DOCUMENTS:
+            runs.append(_Run(current))
+            current = []
+    if current:
+        runs.append(_Run(current))
+    return runs
 
 
 def _run_part(part: _Part, progress: Callable[[int], None] | None = None) -> _PartResult:
     """Read, cut and count one part (runs in this process, a forked one, or on a Dask worker).
 
-    With a cache, each document's passage spans, term counts and shingle set are kept by the hash of
-    its text; the documents not found there are counted together, then split per document to be kept.
+    With a cache, runs of documents (see :func:`_runs`) are looked up by their text hashes; the
+    documents of the runs not found there are cut and counted together, and their counts split by run
+    to be kept.
     """
     cache = Cache(part.cache_folder) if part.cache_folder is not None else None
     reads = []
-    docs: list[_Doc] = []
     for done, (item, fields) in enumerate(zip(part.files, part.fields, strict=True), start=1):
-        record, document = read_file(item, part.limits, fields, cache)
-        reads.append((record, document))
-        if document is not None:
-            cached = cache.load_counts(document.sha256, part.segmenter) if cache is not None else None
-            docs.append(
-                _Doc(document, *cached) if cached else _Doc(document, part.segmenter.spans(document.text))
-            )
+        reads.append(read_file(item, part.limits, fields, cache))
         if progress is not None:
             progress(done)
-    passages = [p for d in docs for p in part.segmenter.passages(d.document, d.spans)]
-    fresh = [d for d in docs if d.counts is None]
-    texts = [d.document.text[s:e] for d in fresh for s, e in d.spans]
-    # One scan gives the passages' term counts and the words of each document for its shingles (the
-    # passages of a document cover all its words, in order).
+    documents = [document for _, document in reads if document is not None]
+    runs = _runs(documents) if cache is not None else [_Run(documents)]
+    for run in runs:
+        cached = cache.load_counts(run.digests, part.segmenter) if cache is not None else None
+        if cached is not None:
+            run.spans, run.shingles, run.counts = cached
+    fresh = [run for run in runs if run.spans is None]
+    _cut_and_count(fresh, part.segmenter)
+    if cache is not None:
+        for run in fresh:
+            assert run.spans is not None and run.shingles is not None
+            cache.save_counts(run.digests, part.segmenter, (run.spans, run.shingles, run.counts))
+    passages = [
+        p
+        for run in runs
+        for document, spans in zip(run.documents, run.spans or [], strict=True)
+        for p in part.segmenter.passages(document, spans)
+    ]
+    pieces = [run.counts for run in runs if run.counts is not None and run.counts.n_texts]
+    shingles = {
+        document.id: found
+        for run in runs
+        for document, found in zip(run.documents, run.shingles or [], strict=True)
+    }
+    return _PartResult(reads, passages, KeyedCounts.concat(pieces) if pieces else None, shingles)
+
+
+def _cut_and_count(runs: list[_Run], segmenter: Segmenter) -> None:
+    """Cut the runs' documents into passages and count them, in one scan that also gives the shingles
+    (the passages of a document cover all its words, in order)."""
+    documents = [d for run in runs for d in run.documents]
+    spans = [segmenter.spans(d.text) for d in documents]
+    texts = [d.text[s:e] for d, found in zip(documents, spans, strict=True) for s, e in found]
     terms, words = count_terms_and_words(texts)
-    spans_per_doc = np.fromiter((len(d.spans) for d in fresh), dtype=np.int64, count=len(fresh))
-    of_doc = np.repeat(np.arange(len(fresh)), spans_per_doc)
-    per_doc = np.bincount(of_doc, weights=words.lengths, minlength=len(fresh)).astype(np.int64)
-    for d, found in zip(fresh, shingles_of(WordStream(words.keys, per_doc)), strict=True):
-        d.shingles = found
+    spans_per_doc = np.fromiter(map(len, spans), dtype=np.int64, count=len(spans))
+    of_doc = np.repeat(np.arange(len(documents)), spans_per_doc)
+    per_doc = np.bincount(of_doc, weights=words.lengths, minlength=len(documents)).astype(np.int64)
+    shingles = shingles_of(WordStream(words.keys, per_doc))
     counted = KeyedCounts.of(terms) if texts else None
-    if len(fresh) == len(docs) and cache is None:  # nothing to keep per document: the part as counted
-        counts = counted
-    else:
-        row = 0
-        for d in fresh:
-            assert counted is not None or not d.spans
-            d.counts = counted.rows(row, row + len(d.spans)) if counted is not None else None
-            row += len(d.spans)
-            if cache is not None and d.counts is not None and d.shingles is not None:
-                cache.save_counts(d.document.sha256, part.segmenter, (d.spans, d.counts, d.shingles))
-        pieces = [d.counts for d in docs if d.counts is not None and d.counts.n_texts]
-        counts = KeyedCounts.concat(pieces) if pieces else None
-    return _PartResult(
-        reads, passages, counts, {d.document.id: d.shingles for d in docs if d.shingles is not None}
-    )
+    first_doc = first_row = 0
+    for run in runs:
+        last_doc = first_doc + len(run.documents)
+        rows = int(spans_per_doc[first_doc:last_doc].sum())
+        run.spans, run.shingles = spans[first_doc:last_doc], shingles[first_doc:last_doc]
+        if counted is not None and rows:
+            whole = len(runs) == 1
+            run.counts = counted if whole else counted.rows(first_row, first_row + rows)
+        first_doc, first_row = last_doc, first_row + rows
 
 
 def ingest(
