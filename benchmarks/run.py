@@ -86,7 +86,7 @@ def stage_peak_mb() -> float:
 def child_pipeline(corpus: Path, frameworks: Path, engine: str) -> dict[str, Any]:
     """Time every stage in this process (and its workers); peak memory after each."""
     started = time.perf_counter()
-    from govcompare.engines import Engine, ingest
+    from govcompare.engines import Engine, ingest, session
     from govcompare.frameworks import load_frameworks
     from govcompare.pipeline import Analysis, Settings
 
@@ -109,24 +109,31 @@ def child_pipeline(corpus: Path, frameworks: Path, engine: str) -> dict[str, Any
         out["workers_peak"][name] = peak_mb(resource.RUSAGE_CHILDREN)
         return value
 
-    ingested = stage(
-        "ingest",
-        lambda: ingest(corpus, limits=settings.limits, segmenter=settings.segmenter, engine=settings.engine),
-    )
-    mapper = stage("vectorise", lambda: settings.mapper().fit(ingested.passages, ingested.counts))
-    emap = stage("score", lambda: mapper.match(fs))
-    # match() = queries and scores of every principle + the derived threshold (random null queries);
-    # with min_score given, match() skips the threshold: that is the scoring alone.
-    mapper.min_score = emap.threshold
-    stage("scores", lambda: mapper.match(fs))
-    mapper.min_score = None
-    result = Analysis(fs, ingested.corpus, ingested.passages, emap, settings)
-    stage("tables", result.tables)
+    with session(settings.engine) as client:  # dask: a local cluster; its start-up is not timed
+        ingested = stage(
+            "ingest",
+            lambda: ingest(
+                corpus,
+                limits=settings.limits,
+                segmenter=settings.segmenter,
+                engine=settings.engine,
+                client=client,
+            ),
+        )
+        mapper = stage("vectorise", lambda: settings.mapper().fit(ingested.passages, ingested.counts))
+        emap = stage("score", lambda: mapper.match(fs))
+        # match() = queries and scores of every principle + the derived threshold (random null queries);
+        # with min_score given, match() skips the threshold: that is the scoring alone.
+        mapper.min_score = emap.threshold
+        stage("scores", lambda: mapper.match(fs))
+        mapper.min_score = None
+        result = Analysis(fs, ingested.corpus, ingested.passages, emap, settings)
+        stage("tables", result.tables)
     out["counts"] = {
         "documents": len(ingested.corpus.documents),
         "passages": len(ingested.passages),
-        "features": int(mapper.matrix_.shape[1]),
-        "nnz": int(mapper.matrix_.nnz),
+        "features": len(mapper.space_.keys),
+        "nnz": int(mapper.space_.df.sum()),
         "threshold": emap.threshold,
     }
     return out

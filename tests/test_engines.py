@@ -13,7 +13,8 @@ from typer.testing import CliRunner
 from govcompare import cache as cache_module
 from govcompare import engines
 from govcompare.cli import app
-from govcompare.engines import Engine
+from govcompare.engines import DaskRows, Engine
+from govcompare.errors import MappingError
 from govcompare.pipeline import Analysis, Settings, run
 from govcompare.readers import READERS
 
@@ -188,3 +189,17 @@ def test_cli_caches_in_the_folder_given_and_not_with_no_cache(tmp_path: Path) ->
     again = runner.invoke(app, ["score", "seeds", "--no-cache", "--format", "csv", "--engine", "parallel"])
     assert again.exit_code == 0, again.stderr
     assert again.stdout == result.stdout
+
+
+def test_dask_engine_keeps_the_passage_rows_on_the_workers() -> None:
+    """Weighing and scoring run per part on the workers; the client holds scores and a few rows."""
+    pytest.importorskip("distributed")
+    got = run("frameworks", "seeds", Settings(engine=Engine("dask", workers=2)))
+    mapper = got.emap.mapper
+    assert isinstance(mapper.rows_, DaskRows)
+    with pytest.raises(MappingError, match="on the Dask workers, not in this process"):
+        _ = mapper.matrix_
+    shown = got.emap.evidence()  # explained from rows fetched while the cluster ran
+    assert len(shown) and shown["terms"].str.len().gt(0).all()
+    with pytest.raises(MappingError, match="the Dask cluster of this run has closed"):
+        got.emap.evidence(top_k=len(mapper.passages_), min_score=0.0)

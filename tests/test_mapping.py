@@ -10,7 +10,7 @@ from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 
 from govcompare import mapping
 from govcompare.errors import MappingError
-from govcompare.features import KeyedCounts, l2_normalize
+from govcompare.features import FeatureSpace, KeyedCounts, l2_normalize
 from govcompare.frameworks import load_frameworks
 from govcompare.mapping import NEUTRAL, EvidenceMapper
 from govcompare.models import Passage
@@ -118,6 +118,10 @@ def test_fit_does_not_depend_on_how_the_counts_were_split() -> None:
     assert np.array_equal(whole.space_.df, split.space_.df)
     assert (whole.counts_ != split.counts_).nnz == 0
     assert np.array_equal(whole.matrix_.toarray(), split.matrix_.toarray())
+    merged = FeatureSpace.merge([FeatureSpace.of(part) for part in parts])  # as Dask's client merges
+    for name in ("keys", "df", "pairs"):
+        assert np.array_equal(getattr(merged, name), getattr(whole.space_, name))
+    assert merged.words == whole.space_.words and merged.n_texts == whole.space_.n_texts
 
 
 def test_counts_that_do_not_match_the_passages_are_refused() -> None:

@@ -133,14 +133,8 @@ def keyness(emap: EvidenceMap, top: int = 20, min_count: int = 3) -> pd.DataFram
     it is over-used in that framework's passages, occurs ``min_count`` times or more, and is
     significant at p < 0.05 (G2 >= 3.84). Columns give the raw counts, so the test can be redone.
     """
-    labels = emap.labels()
     # Term counts per framework: the column sums of the count matrix over its attributed passages.
-    counts = {
-        fid: np.asarray(
-            emap.mapper.counts_[np.flatnonzero(labels == fid)].sum(axis=0, dtype=np.int64)
-        ).ravel()
-        for fid in emap.framework_ids
-    }
+    counts = emap.framework_counts()
     rows = []
     for fid in emap.framework_ids:
         mine = counts[fid]

@@ -21,7 +21,9 @@ corpus record, passages, counts and therefore the same tables (tests compare the
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import importlib
+import itertools
 import logging
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -29,17 +31,19 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
+import scipy.sparse as sp
 
 from govcompare.cache import Cache
 from govcompare.corpus import Corpus, CorpusPlan, Limits, plan_corpus, read_file, shingles_of
-from govcompare.errors import CorpusError
-from govcompare.features import KeyedCounts
+from govcompare.errors import CorpusError, MappingError
+from govcompare.features import FeatureSpace, KeyedCounts
+from govcompare.mapping import LocalRows
 from govcompare.models import Document, InputRecord, Passage
 from govcompare.parallel import cores, fork_map, split_evenly
 from govcompare.passages import Segmenter
 from govcompare.tokens import WordStream, count_terms_and_words
 
-__all__ = ["ENGINES", "Engine", "Ingested", "ingest"]
+__all__ = ["ENGINES", "DaskCounts", "DaskRows", "Engine", "Ingested", "ingest", "session"]
 
 EngineName = Literal["local", "parallel", "dask"]
 ENGINES: tuple[EngineName, ...] = ("local", "parallel", "dask")
@@ -73,7 +77,7 @@ class Ingested:
 
     corpus: Corpus
     passages: list[Passage]
-    counts: list[KeyedCounts]
+    counts: list[KeyedCounts] | DaskCounts  # DaskCounts: kept on the workers of a session
 
 
 @dataclass(frozen=True)
@@ -198,8 +202,13 @@ def ingest(
     engine: Engine | None = None,
     cache: Cache | None = None,
     progress: Callable[[int, int], None] | None = None,
+    client: Any = None,
 ) -> Ingested:
-    """Read, cut and count a corpus on ``engine``; see the module docstring."""
+    """Read, cut and count a corpus on ``engine``; see the module docstring.
+
+    With the Dask ``client`` of a :func:`session`, the counts stay on the workers
+    (:class:`DaskCounts`) for the mapping to weigh and score there; without one, they are gathered.
+    """
     limits, segmenter, engine = limits or Limits(), segmenter or Segmenter(), engine or Engine()
     plan = plan_corpus(paths, limits)
     files = plan.files
@@ -219,8 +228,13 @@ def ingest(
         results = fork_map(lambda a, b: _run_part(part(a, b)), split_evenly(sizes, cores()))
         if progress is not None:
             progress(len(files), len(files))
+    elif client is not None:
+        parts = [part(a, b) for a, b in _dask_bounds(sizes, engine)]
+        return _on_workers(client, plan, parts, strict, len(files), progress)
     else:
-        results = _on_dask(engine, [part(a, b) for a, b in _dask_bounds(sizes, engine)], len(files), progress)
+        with _client(engine) as own:
+            parts = [part(a, b) for a, b in _dask_bounds(sizes, engine)]
+            results = own.gather(_submit(own, parts, len(files), progress))
     return _assemble(plan, results, strict)
 
 
@@ -240,16 +254,22 @@ def _assemble(plan: CorpusPlan, results: Sequence[_PartResult], strict: bool) ->
     counts: list[KeyedCounts] = []
     for result in results:
         rows = [i for i, p in enumerate(result.passages) if p.document in kept]
-        if not rows or result.counts is None:
-            continue
         passages.extend(result.passages[i] for i in rows)
-        if len(rows) == len(result.passages):
-            counts.append(result.counts)
-        else:  # drop the passages of duplicates: keep each run of consecutive kept rows
-            cuts = [i + 1 for i in range(len(rows) - 1) if rows[i + 1] != rows[i] + 1]
-            runs = zip([0, *cuts], [*cuts, len(rows)], strict=True)
-            counts.extend(result.counts.rows(rows[a], rows[b - 1] + 1) for a, b in runs)
+        found = _kept_counts(result.counts, rows)
+        if found is not None:
+            counts.append(found)
     return Ingested(corpus, passages, counts)
+
+
+def _kept_counts(counts: KeyedCounts | None, rows: list[int]) -> KeyedCounts | None:
+    """The counts of ``rows`` (ascending): the passages of duplicates dropped, runs of rows kept."""
+    if not rows or counts is None:
+        return None
+    if len(rows) == counts.n_texts:
+        return counts
+    cuts = [i + 1 for i in range(len(rows) - 1) if rows[i + 1] != rows[i] + 1]
+    runs = zip([0, *cuts], [*cuts, len(rows)], strict=True)
+    return KeyedCounts.concat([counts.rows(rows[a], rows[b - 1] + 1) for a, b in runs])
 
 
 # --- Dask -------------------------------------------------------------------------------------------
@@ -292,18 +312,182 @@ def _client(engine: Engine) -> Iterator[Any]:
         yield client
 
 
-def _on_dask(
-    engine: Engine, parts: list[_Part], n_files: int, progress: Callable[[int, int], None] | None
-) -> list[_PartResult]:
+def _submit(
+    client: Any, parts: list[_Part], n_files: int, progress: Callable[[int, int], None] | None
+) -> list[Any]:
+    """Start every part on the cluster; report progress as parts finish; the futures, in order."""
     as_completed: Any = importlib.import_module("distributed").as_completed
+    futures: list[Any] = client.map(_run_part, parts, pure=False)
+    done = 0
+    for future in as_completed(futures):
+        if future.status == "error":
+            break  # gathered in order, so the first error in file order is raised
+        done += len(parts[futures.index(future)].files)
+        if progress is not None:
+            progress(done, n_files)
+    return futures
+
+
+def _on_workers(
+    client: Any,
+    plan: CorpusPlan,
+    parts: list[_Part],
+    strict: bool,
+    n_files: int,
+    progress: Callable[[int, int], None] | None,
+) -> Ingested:
+    """The corpus and passages here; each part's counts (duplicates' rows dropped) kept on its worker."""
+    futures = _submit(client, parts, n_files, progress)
+    light: list[_PartResult] = client.gather(client.map(_without_counts, futures, pure=False))
+    ingested = _assemble(plan, light, strict)
+    kept = {document.id for document in ingested.corpus.documents}
+    rows = [[i for i, p in enumerate(result.passages) if p.document in kept] for result in light]
+    counts = client.map(_kept_part, futures, rows, pure=False)
+    return Ingested(ingested.corpus, ingested.passages, DaskCounts(client, counts, [len(r) for r in rows]))
+
+
+def _without_counts(result: _PartResult) -> _PartResult:
+    return dataclasses.replace(result, counts=None)
+
+
+def _kept_part(result: _PartResult, rows: list[int]) -> KeyedCounts | None:
+    return _kept_counts(result.counts, rows)
+
+
+@contextlib.contextmanager
+def session(engine: Engine) -> Iterator[Any]:
+    """The Dask client a whole run shares (ingest, weighing, scoring), or ``None`` on other engines."""
+    if engine.name != "dask":
+        yield None
+        return
     with _client(engine) as client:
-        futures = client.map(_run_part, parts, pure=False)
-        done = 0
-        for future in as_completed(futures):
-            if future.status == "error":
-                break  # gathered below, in order, so the first error in file order is raised
-            done += len(parts[futures.index(future)].files)
-            if progress is not None:
-                progress(done, n_files)
-        results: list[_PartResult] = client.gather(futures)
-    return results
+        yield client
+
+
+@dataclass
+class DaskCounts:
+    """Parts' term counts on the Dask workers (:class:`govcompare.mapping.DistributedCounts`)."""
+
+    client: Any
+    parts: list[Any]  # futures: KeyedCounts | None, rows following the passages in order
+    sizes: list[int]  # passages per part
+
+    @property
+    def n_texts(self) -> int:
+        return sum(self.sizes)
+
+    def space(self) -> FeatureSpace:
+        """Each part's keys and document frequencies, merged here (no counts leave the workers)."""
+        spaces = self.client.gather(self.client.map(_space_of, self.parts, pure=False))
+        return FeatureSpace.merge([found for found in spaces if found is not None])
+
+    def rows(self, space: FeatureSpace) -> DaskRows:
+        """Each part weighed by TF-IDF on its worker, in ``space``'s columns."""
+        shared = self.client.scatter(space, broadcast=True)
+        parts = self.client.map(_weigh_part, self.parts, space=shared, pure=False)
+        return DaskRows(self.client, parts, self.sizes)
+
+
+def _space_of(counts: KeyedCounts | None) -> FeatureSpace | None:
+    return FeatureSpace.of(counts) if counts is not None else None
+
+
+def _weigh_part(counts: KeyedCounts | None, space: FeatureSpace) -> LocalRows | None:
+    if counts is None:
+        return None
+    raw = counts.in_space(space)
+    return LocalRows(space.weigh(raw), raw)
+
+
+@dataclass
+class DaskRows:
+    """TF-IDF rows in parts on the workers (:class:`govcompare.mapping.PassageRows`): each request runs
+    per part, and only its answer comes back: scores, chance scores, the rows asked for, summed counts."""
+
+    client: Any
+    parts: list[Any]  # futures: LocalRows | None
+    sizes: list[int]
+
+    @property
+    def n_rows(self) -> int:
+        return sum(self.sizes)
+
+    def _each(self, function: Callable[..., Any], *per_part: Sequence[Any], **shared: Any) -> list[Any]:
+        """``function(part, *arguments, **shared)`` on every part with rows, gathered in order."""
+        if self.client.status != "running":
+            raise MappingError(
+                "the Dask cluster of this run has closed: ask for everything within the run "
+                "(for more evidence rows, re-run with a larger --top-k)"
+            )
+        used = [i for i, size in enumerate(self.sizes) if size]
+        # Shared arguments go to the workers once, wrapped: Dask would take a bare dict for keys.
+        sent = self.client.scatter(_Shared(shared), broadcast=True)
+        futures = self.client.map(
+            _call,
+            [function] * len(used),
+            [self.parts[i] for i in used],
+            [sent] * len(used),
+            *[[a[i] for i in used] for a in per_part],
+            pure=False,
+        )
+        return list(self.client.gather(futures))
+
+    def _local(self, indices: np.ndarray[Any, Any]) -> list[np.ndarray[Any, Any]]:
+        """Global row numbers -> each part's own row numbers (parts in order)."""
+        bounds = np.cumsum([0, *self.sizes])
+        return [indices[(indices >= a) & (indices < b)] - a for a, b in itertools.pairwise(bounds)]
+
+    def scores(
+        self, queries: sp.csr_matrix, opposite: sp.csr_matrix, penalty: float
+    ) -> np.ndarray[Any, np.dtype[np.float32]]:
+        blocks = self._each(_part_scores, queries=queries, opposite=opposite, penalty=penalty)
+        return np.vstack(blocks) if blocks else np.zeros((0, queries.shape[0]), dtype=np.float32)
+
+    def chance(self, null: sp.csr_matrix, sample: np.ndarray[Any, Any] | None) -> np.ndarray[Any, Any]:
+        local = self._local(np.arange(self.n_rows) if sample is None else np.asarray(sample))
+        return np.concatenate([np.zeros(0), *self._each(_part_chance, local, null=null)])
+
+    def rows(self, indices: np.ndarray[Any, Any]) -> sp.csr_matrix:
+        indices = np.asarray(indices, dtype=np.intp)
+        order = np.argsort(indices, kind="stable")
+        found = sp.vstack(self._each(_part_rows, self._local(indices[order]))).tocsr()
+        back = np.empty_like(order)
+        back[order] = np.arange(len(order))
+        return found[back]
+
+    def framework_counts(
+        self, labels: np.ndarray[Any, Any], framework_ids: Sequence[str]
+    ) -> dict[str, np.ndarray[Any, np.dtype[np.int64]]]:
+        bounds = np.cumsum([0, *self.sizes])
+        slices = [labels[a:b] for a, b in itertools.pairwise(bounds)]
+        parts = self._each(_part_counts, slices, framework_ids=list(framework_ids))
+        return {fid: np.sum([part[fid] for part in parts], axis=0, dtype=np.int64) for fid in framework_ids}
+
+
+@dataclass(frozen=True)
+class _Shared:
+    values: dict[str, Any]
+
+
+def _call(function: Callable[..., Any], part: Any, shared: _Shared, *arguments: Any) -> Any:
+    return function(part, *arguments, **shared.values)
+
+
+def _part_scores(
+    rows: LocalRows, queries: sp.csr_matrix, opposite: sp.csr_matrix, penalty: float
+) -> np.ndarray[Any, Any]:
+    return rows.scores(queries, opposite, penalty)
+
+
+def _part_chance(rows: LocalRows, sample: np.ndarray[Any, Any], null: sp.csr_matrix) -> np.ndarray[Any, Any]:
+    return rows.chance(null, sample)
+
+
+def _part_rows(rows: LocalRows, indices: np.ndarray[Any, Any]) -> sp.csr_matrix:
+    return rows.rows(indices)
+
+
+def _part_counts(
+    rows: LocalRows, labels: np.ndarray[Any, Any], framework_ids: list[str]
+) -> dict[str, np.ndarray[Any, Any]]:
+    return rows.framework_counts(labels, framework_ids)

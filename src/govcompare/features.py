@@ -148,6 +148,24 @@ class FeatureSpace:
         df = np.bincount(counts.matrix.indices, minlength=len(counts.keys)).astype(np.int64)
         return cls(counts.keys, df, counts.pairs, counts.words, counts.n_texts)
 
+    @classmethod
+    def merge(cls, parts: Sequence[FeatureSpace]) -> FeatureSpace:
+        """The space of several parts' passages: keys merged, document frequencies summed.
+
+        The same space as ``FeatureSpace.of(KeyedCounts.concat(counts))`` without the counts in one
+        place: what the Dask engine's client does with the parts' summaries.
+        """
+        if len(parts) == 1:
+            return parts[0]
+        keys, first = np.unique(np.concatenate([part.keys for part in parts]), return_index=True)
+        df = np.zeros(len(keys), dtype=np.int64)
+        words: dict[int, str] = {}
+        for part in parts:
+            df[np.searchsorted(keys, part.keys)] += part.df
+            words.update(part.words)
+        pairs = np.concatenate([part.pairs for part in parts])[first]
+        return cls(keys, df, pairs.reshape(-1, 2), words, sum(part.n_texts for part in parts))
+
     @property
     def idf(self) -> np.ndarray[Any, np.dtype[np.float64]]:
         """Smoothed inverse document frequency, as scikit-learn's ``TfidfTransformer`` computes it."""

@@ -26,7 +26,7 @@ import hashlib
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -139,15 +139,19 @@ class EvidenceMapper:
             if not ok:
                 raise MappingError(message)
 
-    def fit(self, passages: Sequence[Passage], counts: Sequence[KeyedCounts] | None = None) -> EvidenceMapper:
+    def fit(
+        self, passages: Sequence[Passage], counts: Sequence[KeyedCounts] | DistributedCounts | None = None
+    ) -> EvidenceMapper:
         """Learn the terms and document frequencies of the passages, and weigh them by TF-IDF.
 
         ``counts`` are the passages' term counts when another engine or the cache has them, in parts
-        whose rows follow ``passages`` in order; otherwise they are counted here, on ``n_jobs`` cores.
-        The weights are scikit-learn's ``TfidfVectorizer(analyzer=analyze, sublinear_tf=True)``, in
-        the columns of a :class:`~govcompare.features.FeatureSpace` (terms named by 64-bit keys), so
-        they do not depend on how the passages were split into parts. ``space_`` is that space,
-        ``counts_`` the raw counts and ``matrix_`` the TF-IDF rows (both passages x terms).
+        whose rows follow ``passages`` in order (or kept on Dask workers: :class:`DistributedCounts`);
+        otherwise they are counted here, on ``n_jobs`` cores. The weights are scikit-learn's
+        ``TfidfVectorizer(analyzer=analyze, sublinear_tf=True)``, in the columns of a
+        :class:`~govcompare.features.FeatureSpace` (terms named by 64-bit keys), so they do not depend
+        on how the passages were split into parts. ``space_`` is that space and ``rows_`` the TF-IDF
+        rows (:class:`PassageRows`); here in this process, also ``counts_`` (raw counts) and
+        ``matrix_`` (TF-IDF), both passages x terms.
         """
         self._check_params()
         if not passages:
@@ -156,18 +160,40 @@ class EvidenceMapper:
         if counts is None:
             jobs = cores() if self.n_jobs is None else self.n_jobs
             counts = [KeyedCounts.count([p.text for p in self.passages_], n_jobs=jobs)]
-        if sum(part.n_texts for part in counts) != len(self.passages_):
+        n_texts = sum(c.n_texts for c in counts) if isinstance(counts, Sequence) else counts.n_texts
+        if n_texts != len(self.passages_):
             raise MappingError("the term counts given do not match the passages: one row per passage")
-        merged = KeyedCounts.concat(counts)
-        space = FeatureSpace.of(merged)
+        if isinstance(counts, Sequence):
+            merged = KeyedCounts.concat(counts)
+            space = FeatureSpace.of(merged)
+        else:
+            space = counts.space()
         if not len(space.keys):
             raise MappingError(
                 "the passages hold no terms (only stop words, numbers or punctuation): check the corpus"
             )
         self.space_ = space
-        self.counts_ = merged.matrix
-        self.matrix_ = space.weigh(self.counts_)
+        if isinstance(counts, Sequence):
+            self.rows_: PassageRows = LocalRows(space.weigh(merged.matrix), merged.matrix)
+        else:
+            self.rows_ = counts.rows(space)
         return self
+
+    @property
+    def matrix_(self) -> sp.csr_matrix:
+        """The TF-IDF rows (passages x terms), when they are in this process."""
+        return self._local_rows().matrix
+
+    @property
+    def counts_(self) -> sp.csr_matrix:
+        """The raw term counts (passages x terms), when they are in this process."""
+        return self._local_rows().counts
+
+    def _local_rows(self) -> LocalRows:
+        self._check_fitted()
+        if not isinstance(self.rows_, LocalRows):
+            raise MappingError("the passages' rows are on the Dask workers, not in this process")
+        return self.rows_
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "space_"):
@@ -198,7 +224,7 @@ class EvidenceMapper:
             first += len(group)
         summed = sp.csr_matrix(
             (np.concatenate(data), np.concatenate(indices), np.concatenate([[0], np.cumsum(lengths)])),
-            shape=(len(groups), self.matrix_.shape[1]),
+            shape=(len(groups), len(self.space_.keys)),
             dtype=np.float32,
         )
         return l2_normalize(summed)
@@ -223,9 +249,12 @@ class EvidenceMapper:
         self._check_fitted()
         pairs = frameworks.principles()
         queries, opposite = self.queries([p for _, p in pairs])
-        scores = _scores(self.matrix_, queries, opposite, self.opposite_penalty)
+        scores = self.rows_.scores(queries, opposite, self.opposite_penalty)
         threshold = self.min_score if self.min_score is not None else self.null_threshold(queries)
-        return EvidenceMap(self, frameworks, queries, scores, float(threshold))
+        emap = EvidenceMap(self, frameworks, queries, scores, float(threshold))
+        if not isinstance(self.rows_, LocalRows):
+            emap.prefetch()
+        return emap
 
     def null_threshold(self, queries: sp.csr_matrix, per_query: int | None = None) -> float:
         """The ``null_quantile`` of scores of random queries shaped like ``queries``.
@@ -234,7 +263,7 @@ class EvidenceMapper:
         chance scores (at least 8, at most 64), so a small corpus's threshold is as steady as a large one's.
         """
         rng = np.random.default_rng(self.random_state)
-        n_docs = self.matrix_.shape[0]
+        n_docs = self.rows_.n_rows
         if per_query is None:
             per_query = int(
                 np.clip(np.ceil(_NULL_SCORES / (min(n_docs, _NULL_SAMPLE) * max(1, queries.shape[0]))), 8, 64)
@@ -256,10 +285,10 @@ class EvidenceMapper:
                 rows.extend([r] * k)
                 r += 1
         null = sp.csr_matrix((vals, (rows, cols)), shape=(r, vocab), dtype=np.float32)
-        sample = self.matrix_
+        sample = None
         if n_docs > _NULL_SAMPLE:  # the quantile is stable long before that; keep it cheap on big corpora
-            sample = self.matrix_[np.sort(rng.choice(n_docs, _NULL_SAMPLE, replace=False))]
-        chance = np.asarray((sample @ l2_normalize(null).T).todense()).ravel()
+            sample = np.sort(rng.choice(n_docs, _NULL_SAMPLE, replace=False))
+        chance = self.rows_.chance(l2_normalize(null), sample)
         return float(np.quantile(chance, self.null_quantile))
 
 
@@ -294,6 +323,84 @@ class _WeightedSampler:
                 if len(found) == size:
                     break
         return np.fromiter(found, dtype=np.int64, count=size)
+
+
+class PassageRows(Protocol):
+    """The passages' TF-IDF rows and raw counts: in this process, or in parts on Dask workers.
+
+    Everything the mapping asks of them: scores against queries, chance scores for the threshold,
+    a few rows for explanations, and term counts summed per framework for keyness.
+    """
+
+    @property
+    def n_rows(self) -> int: ...
+
+    def scores(
+        self, queries: sp.csr_matrix, opposite: sp.csr_matrix, penalty: float
+    ) -> np.ndarray[Any, np.dtype[np.float32]]: ...
+
+    def chance(self, null: sp.csr_matrix, sample: np.ndarray[Any, Any] | None) -> np.ndarray[Any, Any]: ...
+
+    def rows(self, indices: np.ndarray[Any, Any]) -> sp.csr_matrix: ...
+
+    def framework_counts(
+        self, labels: np.ndarray[Any, Any], framework_ids: Sequence[str]
+    ) -> dict[str, np.ndarray[Any, np.dtype[np.int64]]]: ...
+
+
+class DistributedCounts(Protocol):
+    """Term counts kept where they were counted (Dask workers): their space, then their TF-IDF rows."""
+
+    @property
+    def n_texts(self) -> int: ...
+
+    def space(self) -> FeatureSpace: ...
+
+    def rows(self, space: FeatureSpace) -> PassageRows: ...
+
+
+@dataclass(frozen=True)
+class LocalRows:
+    """:class:`PassageRows` in this process."""
+
+    matrix: sp.csr_matrix  # TF-IDF
+    counts: sp.csr_matrix  # raw counts
+
+    @property
+    def n_rows(self) -> int:
+        return int(self.matrix.shape[0])
+
+    def scores(
+        self, queries: sp.csr_matrix, opposite: sp.csr_matrix, penalty: float
+    ) -> np.ndarray[Any, np.dtype[np.float32]]:
+        return _scores(self.matrix, queries, opposite, penalty)
+
+    def chance(self, null: sp.csr_matrix, sample: np.ndarray[Any, Any] | None) -> np.ndarray[Any, Any]:
+        """Scores of the (normalised) null queries against the sampled rows, or all of them."""
+        return chance_scores(self.matrix if sample is None else self.matrix[sample], null)
+
+    def rows(self, indices: np.ndarray[Any, Any]) -> sp.csr_matrix:
+        return self.matrix[np.asarray(indices, dtype=np.intp)]
+
+    def framework_counts(
+        self, labels: np.ndarray[Any, Any], framework_ids: Sequence[str]
+    ) -> dict[str, np.ndarray[Any, np.dtype[np.int64]]]:
+        return framework_counts(self.counts, labels, framework_ids)
+
+
+def chance_scores(rows: sp.csr_matrix, null: sp.csr_matrix) -> np.ndarray[Any, Any]:
+    """Every row's score with every null query (each the same float however the rows are split)."""
+    return np.asarray((rows @ null.T).todense()).ravel()
+
+
+def framework_counts(
+    counts: sp.csr_matrix, labels: np.ndarray[Any, Any], framework_ids: Sequence[str]
+) -> dict[str, np.ndarray[Any, np.dtype[np.int64]]]:
+    """Term counts summed over the passages attributed to each framework."""
+    return {
+        fid: np.asarray(counts[np.flatnonzero(labels == fid)].sum(axis=0, dtype=np.int64)).ravel()
+        for fid in framework_ids
+    }
 
 
 _BOOTSTRAP_DRAWS = 4_000_000  # passage indices drawn at a time for one document's bootstrap
@@ -392,6 +499,36 @@ class EvidenceMap:
 
         self._labels: tuple[tuple[float, float], np.ndarray[Any, np.dtype[np.str_]]] | None = None
         self._groups: tuple[list[str], list[np.ndarray[Any, np.dtype[np.intp]]]] | None = None
+        self._rows: dict[int, sp.csr_matrix] = {}  # TF-IDF rows of passages explained
+        self._counts: tuple[tuple[float, float], dict[str, np.ndarray[Any, Any]]] | None = None
+
+    def prefetch(self) -> None:
+        """Fetch now what the tables will ask of the passages' rows: those of the evidence shown (to
+        explain it) and the term counts per framework (for keyness). For rows on Dask workers, while
+        the cluster is still there."""
+        ranked = [self._ranked(j, self.mapper.top_k, self.threshold) for j in range(len(self.pairs))]
+        needed = np.unique(np.concatenate([np.zeros(0, dtype=np.intp), *ranked]))
+        if len(needed):
+            self._rows.update(zip(needed.tolist(), self.mapper.rows_.rows(needed), strict=True))
+        self.framework_counts()
+
+    def _ranked(self, j: int, top_k: int, threshold: float) -> np.ndarray[Any, np.dtype[np.intp]]:
+        """Passages at or over ``threshold`` for principle ``j``, best first (ties by position), top_k."""
+        column = self.scores[:, j]
+        candidates = np.flatnonzero(column >= threshold)
+        return candidates[np.lexsort((candidates, -column[candidates]))][:top_k]
+
+    def _row(self, i: int) -> sp.csr_matrix:
+        if i not in self._rows:
+            self._rows[i] = self.mapper.rows_.rows(np.array([i]))
+        return self._rows[i]
+
+    def framework_counts(self) -> dict[str, np.ndarray[Any, np.dtype[np.int64]]]:
+        """Term counts summed over the passages attributed to each framework (columns: ``space_``)."""
+        key = (self.threshold, self.mapper.margin)
+        if self._counts is None or self._counts[0] != key:
+            self._counts = (key, self.mapper.rows_.framework_counts(self.labels(), self.framework_ids))
+        return self._counts[1]
 
     # --- passages -----------------------------------------------------------------------------------
     def labels(self) -> np.ndarray[Any, np.dtype[np.str_]]:
@@ -450,9 +587,7 @@ class EvidenceMap:
         rows = []
         for j, (fw, principle) in enumerate(self.pairs):
             column = self.scores[:, j]
-            candidates = np.flatnonzero(column >= threshold)
-            ranked = candidates[np.lexsort((candidates, -column[candidates]))][:top_k]
-            for rank, i in enumerate(ranked, start=1):
+            for rank, i in enumerate(self._ranked(j, top_k, threshold).tolist(), start=1):
                 passage = self.mapper.passages_[i]
                 rows.append(
                     {
@@ -479,7 +614,7 @@ class EvidenceMap:
 
     def _top_terms(self, i: int, j: int, n: int) -> list[str]:
         """The terms that add most to passage ``i``'s score for principle ``j`` (ties alphabetical)."""
-        contribution = self.mapper.matrix_[i].multiply(self.queries[j]).tocoo()
+        contribution = self._row(i).multiply(self.queries[j]).tocoo()
         positive = contribution.data > 0
         terms = self.mapper.space_.terms(contribution.col[positive])
         ranked = sorted(zip((-contribution.data[positive]).tolist(), terms, strict=True))

@@ -19,7 +19,7 @@ import pandas as pd
 from govcompare import analysis
 from govcompare.cache import Cache
 from govcompare.corpus import Corpus, Limits
-from govcompare.engines import Engine, Ingested, ingest
+from govcompare.engines import Engine, Ingested, ingest, session
 from govcompare.frameworks import FrameworkSet, load_frameworks
 from govcompare.mapping import EvidenceMap, EvidenceMapper
 from govcompare.models import Passage
@@ -189,11 +189,14 @@ def read_and_count(
     corpus: str | Path | Sequence[str | Path],
     settings: Settings | None = None,
     progress: Callable[[int, int], None] | None = None,
+    client: Any = None,
 ) -> Ingested:
-    """Read, cut and count a corpus with the limits, engine and cache of ``settings``."""
+    """Read, cut and count a corpus with the limits, engine and cache of ``settings`` (on Dask, in the
+    ``client``'s :func:`~govcompare.engines.session` if given, the counts then kept on the workers)."""
     settings = settings or Settings()
     return ingest(
         corpus,
+        client=client,
         limits=settings.limits,
         segmenter=settings.segmenter,
         strict=settings.strict,
@@ -215,6 +218,8 @@ def run(
     """
     settings = settings or Settings()
     framework_set = load_frameworks(frameworks)
-    ingested = read_and_count(corpus, settings, progress)
-    mapper = settings.mapper().fit(ingested.passages, ingested.counts)
-    return Analysis(framework_set, ingested.corpus, ingested.passages, mapper.match(framework_set), settings)
+    with session(settings.engine) as client:  # on Dask, counting, weighing and scoring stay on the workers
+        ingested = read_and_count(corpus, settings, progress, client)
+        mapper = settings.mapper().fit(ingested.passages, ingested.counts)
+        emap = mapper.match(framework_set)
+    return Analysis(framework_set, ingested.corpus, ingested.passages, emap, settings)
