@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 import matplotlib
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 import pytest
 from matplotlib.colors import to_hex
@@ -200,6 +201,20 @@ def test_document_leaning_greys_mixed_documents_and_sorts_by_index() -> None:
     assert NEUTRAL_COLOR in _colors(fig)
     labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
     assert labels == ["网络主权 (2017)", "000_56e5f92a99458bca", "Declaration for the Future of the Internet"]
+
+
+def test_document_leaning_shows_the_40_documents_with_most_passages_and_says_so() -> None:
+    rows = DOCUMENTS.iloc[[0]].loc[[DOCUMENTS.index[0]] * 50].reset_index(drop=True)
+    many = rows.assign(
+        document=[f"doc-{i:02d}.txt" for i in range(50)],
+        title=[f"Document {i}" for i in range(50)],
+        passages=list(range(1, 51)),
+        leaning_index=np.linspace(-1, 1, 50),
+    )
+    fig = document_leaning(many, FRAMEWORKS, SOURCE)
+    labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    assert len(labels) == 40 and "Document 0" not in labels and "Document 49" in labels
+    assert "40 of 50 documents with most passages" in fig.get_suptitle().replace("\n", " ")
 
 
 def test_principle_heatmap_shows_at_most_25_documents_and_says_so() -> None:

@@ -203,3 +203,14 @@ def test_dask_engine_keeps_the_passage_rows_on_the_workers() -> None:
     assert len(shown) and shown["terms"].str.len().gt(0).all()
     with pytest.raises(MappingError, match="the Dask cluster of this run has closed"):
         got.emap.evidence(top_k=len(mapper.passages_), min_score=0.0)
+
+
+def test_counting_in_small_batches_gives_the_same_tables(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _many_documents(tmp_path / "corpus", 40)
+    whole = run("frameworks", tmp_path / "corpus", Settings())
+    monkeypatch.setattr(engines, "_BATCH_CHARS", 2_000)  # about one run per batch
+    counted = _Counted(monkeypatch)
+    _assert_same(run("frameworks", tmp_path / "corpus", Settings()), whole)
+    assert len(counted.passages) > 1

@@ -101,6 +101,7 @@ INK = "#222222"
 MUTED = "#555555"
 GRID = "#E3E3E3"
 MAX_DOCUMENTS = 25
+MAX_LEANING_DOCUMENTS = 40  # rows of the document leaning chart
 _LOCK = threading.RLock()  # rc_context saves and restores global state: one chart at a time
 _CJK = re.compile(
     "[\u2e80-\u2fdf\u3000-\u303f\u3040-\u30ff\u3100-\u312f\u3400-\u4dbf\u4e00-\u9fff"
@@ -662,7 +663,8 @@ def document_leaning(documents: pd.DataFrame, framework_ids: Sequence[str], sour
     """Each document's leaning index in [-1, 1] with its 95% bootstrap interval, sorted by index.
 
     ``documents`` is ``EvidenceMap.documents()`` (optionally with ``title``); -1 leans wholly to the
-    first framework, +1 to the second, and points are coloured by the decided leaning.
+    first framework, +1 to the second, and points are coloured by the decided leaning. With more than
+    40 documents the 40 with the most passages are shown, and the title says so.
     """
     with _styled():
         fids = list(framework_ids)
@@ -677,6 +679,12 @@ def document_leaning(documents: pd.DataFrame, framework_ids: Sequence[str], sour
             _empty(ax, "No documents to show")
             return _finish(fig, title, wrapped)
 
+        if len(documents) > MAX_LEANING_DOCUMENTS:  # one row each would make a poster, not a chart
+            title += f" (the {MAX_LEANING_DOCUMENTS} of {len(documents):,} documents with most passages)"
+            documents = documents.sort_values(
+                ["passages", "document"], ascending=[False, True], kind="stable"
+            )
+            documents = documents.head(MAX_LEANING_DOCUMENTS)
         table = documents.sort_values(["leaning_index", "document"], kind="stable").reset_index(drop=True)
         height = max(HEIGHT, 2.0 + 0.34 * len(table))
         fig, wrapped = _figure(source, height)

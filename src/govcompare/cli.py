@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import functools
+import inspect
 import os
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, ParamSpec, TypeVar
 
@@ -96,49 +98,90 @@ NoCacheOpt = Annotated[
 ]
 
 
-def _settings(
-    *,
-    top_k: int = 5,
-    min_score: float | None = None,
-    strict: bool = False,
-    max_file_mb: float = 50.0,
-    max_pages: int = 2000,
-    max_passages: int = 50_000,
-    max_chars: int = 20_000_000,
-    max_decompressed_mb: float = 200.0,
-    engine: str = "local",
-    scheduler: str | None = None,
-    cache: Path | None = None,
-    no_cache: bool = False,
-) -> Any:
+@dataclass(frozen=True)
+class RunOptions:
+    """The options every command that reads a corpus takes (see :func:`with_run_options`)."""
+
+    strict: bool = False
+    max_file_mb: float = 50.0
+    max_pages: int = 2000
+    max_passages: int = 50_000
+    max_chars: int = 20_000_000
+    max_decompressed_mb: float = 200.0
+    engine: str = "local"
+    scheduler: str | None = None
+    cache: Path | None = None
+    no_cache: bool = False
+
+
+_RUN_OPTIONS: dict[str, Any] = {  # each option's annotation (typer reads its flag and help there)
+    "strict": StrictOpt,
+    "max_file_mb": MaxFileOpt,
+    "max_pages": MaxPagesOpt,
+    "max_passages": MaxPassagesOpt,
+    "max_chars": MaxCharsOpt,
+    "max_decompressed_mb": MaxDecompressedOpt,
+    "engine": EngineOpt,
+    "scheduler": SchedulerOpt,
+    "cache": CacheOpt,
+    "no_cache": NoCacheOpt,
+}
+
+
+def with_run_options(command: Callable[..., R]) -> Callable[..., R]:
+    """Give ``command`` the reading, limit, engine and cache options, collected in ``options``.
+
+    Typer builds a command's options from its signature; this one shows typer the command's own
+    parameters followed by the shared ones, and hands the command one :class:`RunOptions`.
+    """
+    own = [p for p in inspect.signature(command, eval_str=True).parameters.values() if p.name != "options"]
+    defaults = RunOptions()
+    shared = [
+        inspect.Parameter(
+            name, inspect.Parameter.KEYWORD_ONLY, default=getattr(defaults, name), annotation=kind
+        )
+        for name, kind in _RUN_OPTIONS.items()
+    ]
+
+    @functools.wraps(command)
+    def with_options(*args: Any, **kwargs: Any) -> R:
+        options = RunOptions(**{name: kwargs.pop(name) for name in _RUN_OPTIONS if name in kwargs})
+        return command(*args, options=options, **kwargs)
+
+    with_options.__signature__ = inspect.Signature([*own, *shared])  # type: ignore[attr-defined]
+    return with_options
+
+
+def _settings(options: RunOptions, *, top_k: int = 5, min_score: float | None = None) -> Any:
     from govcompare.cache import default_cache_folder
     from govcompare.corpus import Limits
     from govcompare.engines import ENGINES, Engine
     from govcompare.passages import Segmenter
     from govcompare.pipeline import Settings
 
+    engine, scheduler, cache = options.engine, options.scheduler, options.cache
     _check_choice("--engine", engine, ENGINES)
     if scheduler is not None and engine != "dask":
         raise typer.BadParameter("only applies to --engine dask: add --engine dask", param_hint="--scheduler")
-    if no_cache and cache is not None:
+    if options.no_cache and cache is not None:
         raise typer.BadParameter(
             "--cache and --no-cache contradict each other: give one", param_hint="--cache"
         )
 
     limits = Limits(
-        max_file_bytes=int(max_file_mb * 1_000_000),
-        max_pdf_pages=max_pages,
-        max_decompressed_bytes=int(max_decompressed_mb * 1_000_000),
-        max_chars=max_chars,
+        max_file_bytes=int(options.max_file_mb * 1_000_000),
+        max_pdf_pages=options.max_pages,
+        max_decompressed_bytes=int(options.max_decompressed_mb * 1_000_000),
+        max_chars=options.max_chars,
     )
     return Settings(
         top_k=top_k,
         min_score=min_score,
-        strict=strict,
+        strict=options.strict,
         limits=limits,
-        segmenter=Segmenter(max_passages=max_passages),
+        segmenter=Segmenter(max_passages=options.max_passages),
         engine=Engine(engine, scheduler),  # type: ignore[arg-type]  # checked by Engine
-        cache=None if no_cache else (cache or default_cache_folder()),
+        cache=None if options.no_cache else (cache or default_cache_folder()),
     )
 
 
@@ -337,36 +380,18 @@ def show(
 
 @app.command()
 @handles_errors
+@with_run_options
 def ingest(
     corpus: CorpusArg,
-    strict: StrictOpt = False,
-    max_file_mb: MaxFileOpt = 50.0,
-    max_pages: MaxPagesOpt = 2000,
-    max_passages: MaxPassagesOpt = 50_000,
-    max_chars: MaxCharsOpt = 20_000_000,
-    max_decompressed_mb: MaxDecompressedOpt = 200.0,
-    engine: EngineOpt = "local",
-    scheduler: SchedulerOpt = None,
-    cache: CacheOpt = None,
-    no_cache: NoCacheOpt = False,
+    *,
+    options: RunOptions,
 ) -> None:
     """Read a corpus: every file with its status, passages, date and actor, and a summary."""
     from rich.table import Table
 
     from govcompare.pipeline import read_and_count
 
-    settings = _settings(
-        strict=strict,
-        max_file_mb=max_file_mb,
-        max_pages=max_pages,
-        max_passages=max_passages,
-        max_chars=max_chars,
-        max_decompressed_mb=max_decompressed_mb,
-        engine=engine,
-        scheduler=scheduler,
-        cache=cache,
-        no_cache=no_cache,
-    )
+    settings = _settings(options)
     with ReadingProgress() as progress:
         ingested = read_and_count(corpus, settings, progress)
     result = ingested.corpus
@@ -395,6 +420,7 @@ def ingest(
 
 @app.command()
 @handles_errors
+@with_run_options
 def evidence(
     principle_id: Annotated[str, typer.Argument(metavar="PRINCIPLE_ID", help="A principle id.")],
     corpus: CorpusOpt = None,
@@ -402,36 +428,15 @@ def evidence(
     top_k: TopKOpt = 5,
     min_score: MinScoreOpt = None,
     output_format: Annotated[str, typer.Option("--format", help="text, csv or json.")] = "text",
-    strict: StrictOpt = False,
-    max_file_mb: MaxFileOpt = 50.0,
-    max_pages: MaxPagesOpt = 2000,
-    max_passages: MaxPassagesOpt = 50_000,
-    max_chars: MaxCharsOpt = 20_000_000,
-    max_decompressed_mb: MaxDecompressedOpt = 200.0,
-    engine: EngineOpt = "local",
-    scheduler: SchedulerOpt = None,
-    cache: CacheOpt = None,
-    no_cache: NoCacheOpt = False,
+    *,
+    options: RunOptions,
 ) -> None:
     """Show a principle's evidence: ranked verbatim quotes with citation, score and explanation."""
     _check_choice("--format", output_format, ("text", "csv", "json"))
     from govcompare.frameworks import load_frameworks
 
     load_frameworks(frameworks or [Path("frameworks")]).principle(principle_id)  # fail fast on a bad id
-    settings = _settings(
-        top_k=top_k,
-        min_score=min_score,
-        strict=strict,
-        max_file_mb=max_file_mb,
-        max_pages=max_pages,
-        max_passages=max_passages,
-        max_chars=max_chars,
-        max_decompressed_mb=max_decompressed_mb,
-        engine=engine,
-        scheduler=scheduler,
-        cache=cache,
-        no_cache=no_cache,
-    )
+    settings = _settings(options, top_k=top_k, min_score=min_score)
     result = _run(frameworks, corpus, settings)
     table = result.evidence
     table = table[table.principle == principle_id]
@@ -446,38 +451,19 @@ def evidence(
 
 @app.command()
 @handles_errors
+@with_run_options
 def score(
     corpus: CorpusArg,
     passages: Annotated[bool, typer.Option("--passages", help="Label each passage instead.")] = False,
     output_format: Annotated[str, typer.Option("--format", help="table, csv or json.")] = "table",
     frameworks: FrameworksOpt = None,
     min_score: MinScoreOpt = None,
-    strict: StrictOpt = False,
-    max_file_mb: MaxFileOpt = 50.0,
-    max_pages: MaxPagesOpt = 2000,
-    max_passages: MaxPassagesOpt = 50_000,
-    max_chars: MaxCharsOpt = 20_000_000,
-    max_decompressed_mb: MaxDecompressedOpt = 200.0,
-    engine: EngineOpt = "local",
-    scheduler: SchedulerOpt = None,
-    cache: CacheOpt = None,
-    no_cache: NoCacheOpt = False,
+    *,
+    options: RunOptions,
 ) -> None:
     """Score which framework each document (or passage) leans to, with bootstrap intervals."""
     _check_choice("--format", output_format, ("table", "csv", "json"))
-    settings = _settings(
-        min_score=min_score,
-        strict=strict,
-        max_file_mb=max_file_mb,
-        max_pages=max_pages,
-        max_passages=max_passages,
-        max_chars=max_chars,
-        max_decompressed_mb=max_decompressed_mb,
-        engine=engine,
-        scheduler=scheduler,
-        cache=cache,
-        no_cache=no_cache,
-    )
+    settings = _settings(options, min_score=min_score)
     result = _run(frameworks, corpus, settings)
     table = result.passage_table if passages else result.documents
     if output_format != "table":
@@ -496,6 +482,7 @@ def score(
 
 @app.command()
 @handles_errors
+@with_run_options
 def evaluate(
     gold: Annotated[Path, typer.Option("--gold", "-g", help="Gold-label CSV (passages or documents).")],
     corpus: CorpusOpt = None,
@@ -504,16 +491,8 @@ def evaluate(
         "reports/evaluation"
     ),
     min_score: MinScoreOpt = None,
-    strict: StrictOpt = False,
-    max_file_mb: MaxFileOpt = 50.0,
-    max_pages: MaxPagesOpt = 2000,
-    max_passages: MaxPassagesOpt = 50_000,
-    max_chars: MaxCharsOpt = 20_000_000,
-    max_decompressed_mb: MaxDecompressedOpt = 200.0,
-    engine: EngineOpt = "local",
-    scheduler: SchedulerOpt = None,
-    cache: CacheOpt = None,
-    no_cache: NoCacheOpt = False,
+    *,
+    options: RunOptions,
 ) -> None:
     """Measure the mapping against gold labels: precision, recall, F1, confusion, intervals."""
     from govcompare.evaluation import evaluate as run_evaluation
@@ -521,19 +500,7 @@ def evaluate(
     from govcompare.report.write import write_evaluation
 
     labels = _read_gold(gold)
-    settings = _settings(
-        min_score=min_score,
-        strict=strict,
-        max_file_mb=max_file_mb,
-        max_pages=max_pages,
-        max_passages=max_passages,
-        max_chars=max_chars,
-        max_decompressed_mb=max_decompressed_mb,
-        engine=engine,
-        scheduler=scheduler,
-        cache=cache,
-        no_cache=no_cache,
-    )
+    settings = _settings(options, min_score=min_score)
     result = _run(frameworks, corpus, settings)
     evaluation = run_evaluation(result, labels)
     print_evaluation(out, evaluation)
@@ -543,6 +510,7 @@ def evaluate(
 
 @app.command()
 @handles_errors
+@with_run_options
 def report(
     frameworks: FrameworksOpt = None,
     corpus: CorpusOpt = None,
@@ -556,16 +524,8 @@ def report(
     gold: Annotated[
         Path | None, typer.Option("--gold", help="Gold labels: the report then states measured quality.")
     ] = None,
-    strict: StrictOpt = False,
-    max_file_mb: MaxFileOpt = 50.0,
-    max_pages: MaxPagesOpt = 2000,
-    max_passages: MaxPassagesOpt = 50_000,
-    max_chars: MaxCharsOpt = 20_000_000,
-    max_decompressed_mb: MaxDecompressedOpt = 200.0,
-    engine: EngineOpt = "local",
-    scheduler: SchedulerOpt = None,
-    cache: CacheOpt = None,
-    no_cache: NoCacheOpt = False,
+    *,
+    options: RunOptions,
 ) -> None:
     """Write the contrast report (Markdown, HTML, PDF), charts, CSV exports and run record."""
     import time
@@ -583,20 +543,7 @@ def report(
     check_output_folder(out_dir, corpus_paths)  # fail before the work, not after
     labels = _read_gold(gold) if gold else None
     started = time.perf_counter()
-    settings = _settings(
-        top_k=top_k,
-        min_score=min_score,
-        strict=strict,
-        max_file_mb=max_file_mb,
-        max_pages=max_pages,
-        max_passages=max_passages,
-        max_chars=max_chars,
-        max_decompressed_mb=max_decompressed_mb,
-        engine=engine,
-        scheduler=scheduler,
-        cache=cache,
-        no_cache=no_cache,
-    )
+    settings = _settings(options, top_k=top_k, min_score=min_score)
     result = _run(frameworks, corpus_paths, settings)
     evaluation = None
     if labels is not None:

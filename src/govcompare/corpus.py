@@ -58,8 +58,7 @@ NEAR_DUPLICATE_JACCARD = 0.9
 SHINGLE_WORDS = 5
 _QUICK_TO_READ = frozenset({".txt", ".md", ".markdown"})  # text not cached
 _MAX_CANDIDATE_PAIRS = 5_000_000
-_TEXTS_PER_SORT = 1 << 16
-_LOW48 = np.uint64((1 << 48) - 1)
+_PREFIX_CHUNK = 4_000_000  # shingles ranked at a time when choosing prefixes
 
 # ``discusses``: the positions a document discusses (an analyst's note, kept in Document.extra).
 _MANIFEST_EXTRA = ("discusses",)
@@ -662,20 +661,14 @@ def shingles_of(stream: WordStream, size: int = SHINGLE_WORDS) -> list[np.ndarra
             hashes = mix64(hashes ^ mixed[first + offset])
         else:
             hashes[inside] = mix64(hashes[inside] ^ mixed[first[inside] + offset])
-    # Sorted unique hashes per text with one sort: hashes cut to 48 bits, the text's number (within a
-    # block of 2**16 texts) put above them. 48 bits leave a clash between two given shingles at 4e-15.
-    out: list[np.ndarray[Any, Any]] = []
+    # Sorted unique hashes per text with one sort: the text's number in the high 32 bits, the top 32
+    # bits of the hash below. 32-bit shingles halve the memory; two different shingles of texts being
+    # compared share a value with odds of 2**-32 each, which moves a Jaccard similarity by ~1e-6.
     text = np.repeat(np.arange(len(lengths), dtype=np.uint64), widths)
-    for block in range(0, len(lengths), _TEXTS_PER_SORT):
-        inside = (text >= block) & (text < block + _TEXTS_PER_SORT)
-        tagged = sorted_unique(
-            ((text[inside] - np.uint64(block)) << np.uint64(48)) | (hashes[inside] & _LOW48)
-        )
-        owner = (tagged >> np.uint64(48)).astype(np.int64)
-        count = min(_TEXTS_PER_SORT, len(lengths) - block)
-        bounds = np.cumsum(np.bincount(owner, minlength=count))[:-1]
-        out.extend(np.split(tagged & _LOW48, bounds))
-    return out
+    tagged = sorted_unique((text << np.uint64(32)) | (hashes >> np.uint64(32)))
+    del text, hashes
+    bounds = np.cumsum(np.bincount((tagged >> np.uint64(32)).astype(np.int64), minlength=len(lengths)))
+    return np.split(tagged.astype(np.uint32), bounds[:-1]) if len(lengths) else []
 
 
 def near_duplicates(
@@ -705,18 +698,35 @@ def near_duplicate_sets(
     sizes = np.fromiter(map(len, sets), dtype=np.int64, count=len(sets))
     if np.count_nonzero(sizes) < 2:
         return {}
-    # Every text's prefix at once: its shingles ordered rarest first (ties by value), the first few kept.
-    text = np.repeat(np.arange(len(sets)), sizes)
     shingles = np.concatenate(sets)
-    _, inverse, frequency = np.unique(shingles, return_inverse=True, return_counts=True)
-    # Each set is sorted, so a stable sort by (text, frequency) leaves ties in value order.
-    order = np.argsort(text * (int(frequency.max()) + 1) + frequency[inverse], kind="stable")
-    rank = np.arange(len(order)) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+    universe, frequency = _counted_values(shingles)
     prefix_sizes = sizes - np.ceil(threshold * sizes - 1e-9).astype(np.int64) + 1
-    chosen = order[rank < np.repeat(prefix_sizes, sizes)]
-    pairs = _candidate_pairs(shingles[chosen], text[chosen], sizes, threshold, max_pairs)
+    # Each text's prefix: its shingles ordered rarest first (ties by value), the first few kept; a
+    # chunk of texts at a time, so no array as long as all shingles but the shingles themselves.
+    values, owners = [], []
+    ends = np.cumsum(sizes)
+    first_text = 0
+    while first_text < len(sets):
+        start = int(ends[first_text] - sizes[first_text])
+        last_text = max(first_text + 1, int(np.searchsorted(ends, start + _PREFIX_CHUNK, side="right")))
+        chunk = shingles[start : int(ends[last_text - 1])]
+        n = sizes[first_text:last_text]
+        text = np.repeat(np.arange(first_text, last_text), n)
+        by_value = np.argsort(chunk)  # looked up in order: ten times faster than in text order
+        rarity = np.empty(len(chunk), dtype=frequency.dtype)
+        rarity[by_value] = frequency[np.searchsorted(universe, chunk[by_value])]
+        # Each set is sorted, so a stable sort by (text, frequency) leaves ties in value order.
+        order = np.argsort((text - first_text) * (int(frequency.max()) + 1) + rarity, kind="stable")
+        rank = np.arange(len(order)) - np.repeat(np.cumsum(n) - n, n)
+        chosen = order[rank < np.repeat(prefix_sizes[first_text:last_text], n)]
+        values.append(chunk[chosen])
+        owners.append(text[chosen])
+        first_text = last_text
+    prefix_values, prefix_owners = np.concatenate(values), np.concatenate(owners)
+    del shingles, universe, frequency
+    pairs = _candidate_pairs(prefix_values, prefix_owners, sizes, threshold, max_pairs)
     if pairs is None:
-        prefixes = np.split(shingles[chosen], np.cumsum(np.minimum(prefix_sizes, sizes))[:-1])
+        prefixes = np.split(prefix_values, np.cumsum(np.minimum(prefix_sizes, sizes))[:-1])
         return _near_duplicates_by_index(sets, sizes, prefixes, threshold)
     found: dict[int, int] = {}
     for j, i in pairs:  # by text, earlier texts first: the first match is the one kept
@@ -725,6 +735,15 @@ def near_duplicate_sets(
         if _similar(sets[i], sets[j], threshold):
             found[j] = i
     return found
+
+
+def _counted_values(values: np.ndarray[Any, Any]) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
+    """The distinct values, sorted, and how often each occurs (one sorted copy, no inverse index)."""
+    ordered = np.sort(values)
+    new = np.ones(len(ordered), dtype=bool)
+    np.not_equal(ordered[1:], ordered[:-1], out=new[1:])
+    starts = np.flatnonzero(new)
+    return ordered[starts], np.diff(np.append(starts, len(ordered)))
 
 
 def _candidate_pairs(

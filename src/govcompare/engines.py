@@ -49,6 +49,7 @@ EngineName = Literal["local", "parallel", "dask"]
 ENGINES: tuple[EngineName, ...] = ("local", "parallel", "dask")
 _DASK_PART_BYTES = 32 * 1024 * 1024
 _RUN_DOCUMENTS = 32  # documents per cached run, on average
+_BATCH_CHARS = 16_000_000  # text cut and counted at a time
 
 
 @dataclass(frozen=True)
@@ -143,14 +144,14 @@ def _run_part(part: _Part, progress: Callable[[int], None] | None = None) -> _Pa
         reads.append(read_file(item, part.limits, fields, cache))
         if progress is not None:
             progress(done)
-    documents = [document for _, document in reads if document is not None]
-    runs = _runs(documents) if cache is not None else [_Run(documents)]
+    runs = _runs([document for _, document in reads if document is not None])
     for run in runs:
         cached = cache.load_counts(run.digests, part.segmenter) if cache is not None else None
         if cached is not None:
             run.spans, run.shingles, run.counts = cached
     fresh = [run for run in runs if run.spans is None]
-    _cut_and_count(fresh, part.segmenter)
+    # Cut and count in batches of runs, so the scan's temporary arrays stay small on a large part.
+    counted = [_cut_and_count(batch, part.segmenter, split=cache is not None) for batch in _batches(fresh)]
     if cache is not None:
         for run in fresh:
             assert run.spans is not None and run.shingles is not None
@@ -161,18 +162,36 @@ def _run_part(part: _Part, progress: Callable[[int], None] | None = None) -> _Pa
         for document, spans in zip(run.documents, run.spans or [], strict=True)
         for p in part.segmenter.passages(document, spans)
     ]
-    pieces = [run.counts for run in runs if run.counts is not None and run.counts.n_texts]
+    if len(fresh) == len(runs):  # all counted now: the batches' counts, not the runs' again
+        pieces = [found for found in counted if found is not None]
+    else:
+        pieces = [run.counts for run in runs if run.counts is not None and run.counts.n_texts]
+    counts = KeyedCounts.concat(pieces) if pieces else None
     shingles = {
         document.id: found
         for run in runs
         for document, found in zip(run.documents, run.shingles or [], strict=True)
     }
-    return _PartResult(reads, passages, KeyedCounts.concat(pieces) if pieces else None, shingles)
+    return _PartResult(reads, passages, counts, shingles)
 
 
-def _cut_and_count(runs: list[_Run], segmenter: Segmenter) -> None:
+def _batches(runs: list[_Run]) -> list[list[_Run]]:
+    """Consecutive runs in batches of about ``_BATCH_CHARS`` characters of text."""
+    batches: list[list[_Run]] = []
+    size = 0
+    for run in runs:
+        if not batches or size >= _BATCH_CHARS:
+            batches.append([])
+            size = 0
+        batches[-1].append(run)
+        size += sum(len(d.text) for d in run.documents)
+    return batches
+
+
+def _cut_and_count(runs: list[_Run], segmenter: Segmenter, split: bool) -> KeyedCounts | None:
     """Cut the runs' documents into passages and count them, in one scan that also gives the shingles
-    (the passages of a document cover all its words, in order)."""
+    (the passages of a document cover all its words, in order). With ``split``, each run gets its share
+    of the counts (to be cached); the counts of all of them are returned (``None`` without passages)."""
     documents = [d for run in runs for d in run.documents]
     spans = [segmenter.spans(d.text) for d in documents]
     texts = [d.text[s:e] for d, found in zip(documents, spans, strict=True) for s, e in found]
@@ -187,10 +206,10 @@ def _cut_and_count(runs: list[_Run], segmenter: Segmenter) -> None:
         last_doc = first_doc + len(run.documents)
         rows = int(spans_per_doc[first_doc:last_doc].sum())
         run.spans, run.shingles = spans[first_doc:last_doc], shingles[first_doc:last_doc]
-        if counted is not None and rows:
-            whole = len(runs) == 1
-            run.counts = counted if whole else counted.rows(first_row, first_row + rows)
+        if split and counted is not None and rows:
+            run.counts = counted if len(runs) == 1 else counted.rows(first_row, first_row + rows)
         first_doc, first_row = last_doc, first_row + rows
+    return counted
 
 
 def ingest(
