@@ -124,6 +124,20 @@ def test_fit_does_not_depend_on_how_the_counts_were_split() -> None:
     assert merged.words == whole.space_.words and merged.n_texts == whole.space_.n_texts
 
 
+def test_weighing_in_blocks_of_rows_gives_the_same_floats(monkeypatch: pytest.MonkeyPatch) -> None:
+    from govcompare import features
+
+    corpus = _corpus()
+    counts = KeyedCounts.count([p.text for p in corpus] + ["", "the of"])  # empty rows too
+    space = FeatureSpace.of(counts)
+    whole = space.weigh(counts)
+    monkeypatch.setattr(features, "_BLOCK_ENTRIES", 3)
+    blocked = space.weigh(counts)
+    assert len(features._blocks(counts.matrix.indptr)) > 3
+    for name in ("data", "indices", "indptr"):
+        assert np.array_equal(getattr(blocked, name), getattr(whole, name))
+
+
 def test_counts_that_do_not_match_the_passages_are_refused() -> None:
     corpus = _corpus()
     with pytest.raises(MappingError, match="one row per passage"):

@@ -17,6 +17,7 @@ scikit-learn costs a command about a second before it has read a file.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -30,6 +31,7 @@ from govcompare.tokens import BIGRAM_BASE, TermCounts, count_terms
 __all__ = ["FeatureSpace", "KeyedCounts", "l2_normalize"]
 
 _U64 = np.uint64
+_BLOCK_ENTRIES = 1 << 22  # matrix entries weighed and normalised at a time
 _BIGRAM_SALT = _U64(0xD6E8FEB86659FD93)
 
 
@@ -186,10 +188,14 @@ class FeatureSpace:
         ``TfidfVectorizer(sublinear_tf=True, dtype=np.float32)`` computes.
         """
         matrix = counts.in_space(self) if isinstance(counts, KeyedCounts) else counts
-        data = matrix.data.astype(np.float32)
-        np.log(data, out=data)
-        data += np.float32(1.0)
-        data *= self.idf.astype(np.float32).take(matrix.indices)  # float32, as scikit-learn multiplies
+        idf = self.idf.astype(np.float32)
+        data = np.empty(matrix.nnz, dtype=np.float32)
+        for lo, hi in _blocks(matrix.indptr):  # a block at a time: small temporaries on a large corpus
+            block = data[lo:hi]
+            block[:] = matrix.data[lo:hi]
+            np.log(block, out=block)
+            block += np.float32(1.0)
+            block *= idf.take(matrix.indices[lo:hi])  # float32, as scikit-learn multiplies
         out = l2_normalize(sp.csr_matrix((data, matrix.indices, matrix.indptr), shape=matrix.shape))
         out.has_sorted_indices = matrix.has_sorted_indices
         return out
@@ -208,11 +214,27 @@ class FeatureSpace:
 
 
 def l2_normalize(matrix: sp.csr_matrix) -> sp.csr_matrix:
-    """Each row divided by its L2 norm (rows of zeros stay zero), in float32."""
+    """Each row divided by its L2 norm (rows of zeros stay zero), in float32.
+
+    Done in blocks of whole rows, so the float64 squares and the per-entry norms are never as long as
+    the whole matrix; each row's sum runs over its entries in order, as in one piece.
+    """
     matrix = sp.csr_matrix(matrix, dtype=np.float32)
-    rows = np.repeat(np.arange(matrix.shape[0]), np.diff(matrix.indptr))
-    squares = np.square(matrix.data, dtype=np.float64)
-    norms = np.sqrt(np.bincount(rows, weights=squares, minlength=matrix.shape[0]))
-    norms[norms == 0] = 1.0
-    data = matrix.data / norms.take(rows).astype(np.float32)
+    indptr = matrix.indptr
+    data = np.empty(matrix.nnz, dtype=np.float32)
+    for lo, hi in _blocks(indptr):
+        first, last = np.searchsorted(indptr, [lo, hi], side="left")
+        lengths = np.diff(indptr[first : last + 1])
+        rows = np.repeat(np.arange(len(lengths)), lengths)
+        squares = np.square(matrix.data[lo:hi], dtype=np.float64)
+        norms = np.sqrt(np.bincount(rows, weights=squares, minlength=len(lengths)))
+        norms[norms == 0] = 1.0
+        np.divide(matrix.data[lo:hi], norms.take(rows).astype(np.float32), out=data[lo:hi])
     return sp.csr_matrix((data, matrix.indices, matrix.indptr), shape=matrix.shape)
+
+
+def _blocks(indptr: np.ndarray[Any, Any]) -> list[tuple[int, int]]:
+    """Entry ranges ``(lo, hi)`` of about ``_BLOCK_ENTRIES`` entries that start and end at row boundaries."""
+    nnz, size = int(indptr[-1]), _BLOCK_ENTRIES
+    cuts = sorted({0, nnz} | {int(indptr[np.searchsorted(indptr, at)]) for at in range(size, nnz, size)})
+    return list(itertools.pairwise(cuts))
