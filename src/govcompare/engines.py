@@ -16,6 +16,10 @@ corpus record, passages, counts and therefore the same tables (tests compare the
   ``--scheduler ADDRESS``, or a local cluster of two worker processes started for the run. Workers
   read the files themselves, so on a real cluster the corpus must be on storage every worker sees
   at the same path (and so must the cache folder, or each worker keeps its own).
+
+On Dask, within a :func:`session` (as ``pipeline.run`` opens one), the counts stay on the workers:
+``ingested.counts`` is then a :class:`DaskCounts`, from which the mapper gets the merged feature space
+and :class:`DaskRows`, the TF-IDF rows weighed and scored part by part where they are.
 """
 
 from __future__ import annotations
