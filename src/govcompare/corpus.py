@@ -738,12 +738,17 @@ def near_duplicate_sets(
 
 
 def _counted_values(values: np.ndarray[Any, Any]) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
-    """The distinct values, sorted, and how often each occurs (one sorted copy, no inverse index)."""
+    """The distinct values, sorted, and how often each occurs (one sorted copy, no inverse index; each
+    temporary dropped as soon as it is used, since this runs over every shingle of the corpus)."""
     ordered = np.sort(values)
     new = np.ones(len(ordered), dtype=bool)
     np.not_equal(ordered[1:], ordered[:-1], out=new[1:])
     starts = np.flatnonzero(new)
-    return ordered[starts], np.diff(np.append(starts, len(ordered)))
+    del new
+    distinct = ordered[starts]
+    del ordered
+    counts = np.diff(starts, append=len(values)).astype(np.int32)
+    return distinct, counts
 
 
 def _candidate_pairs(
