@@ -87,9 +87,6 @@ def child_pipeline(corpus: Path, frameworks: Path, engine: str) -> dict[str, Any
     """Time every stage in this process (and its workers); peak memory after each."""
     started = time.perf_counter()
     from govcompare.engines import Engine, ingest, session
-    from govcompare.parallel import return_freed_memory
-
-    return_freed_memory()  # as the govcompare command does
     from govcompare.frameworks import load_frameworks
     from govcompare.pipeline import Analysis, Settings
 
@@ -174,10 +171,7 @@ def child_cache(corpus: Path, frameworks: Path) -> dict[str, Any]:
 def child_cache_run(corpus: Path, frameworks: Path, cache: str) -> dict[str, Any]:
     """One whole run (tables included) with the cache folder given, or none."""
     t0 = time.perf_counter()
-    from govcompare.parallel import return_freed_memory
     from govcompare.pipeline import Settings, run
-
-    return_freed_memory()  # as the govcompare command does
 
     documents = run(frameworks, corpus, Settings(cache=Path(cache) if cache else None)).documents
     return {

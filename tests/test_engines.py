@@ -214,13 +214,3 @@ def test_counting_in_small_batches_gives_the_same_tables(
     counted = _Counted(monkeypatch)
     _assert_same(run("frameworks", tmp_path / "corpus", Settings()), whole)
     assert len(counted.passages) > 1
-
-
-def test_freed_memory_goes_back_to_the_system_on_glibc() -> None:
-    import platform
-
-    from govcompare.parallel import return_freed_memory
-
-    if platform.libc_ver()[0] != "glibc":
-        pytest.skip("mallopt is glibc's")
-    assert return_freed_memory() is True

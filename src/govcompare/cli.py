@@ -601,7 +601,4 @@ def _emit(table: Any, output_format: str) -> None:
 
 def main() -> None:
     """Entry point of the ``govcompare`` console script."""
-    from govcompare.parallel import return_freed_memory
-
-    return_freed_memory()
     app()

@@ -11,7 +11,6 @@ dies, the run is done here instead, so callers never see the difference.
 
 from __future__ import annotations
 
-import ctypes
 import itertools
 import multiprocessing
 import os
@@ -23,7 +22,7 @@ from typing import TypeVar
 
 import numpy as np
 
-__all__ = ["cores", "fork_map", "return_freed_memory", "split_evenly"]
+__all__ = ["cores", "fork_map", "split_evenly"]
 
 T = TypeVar("T")
 
@@ -34,27 +33,6 @@ def cores() -> int:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
         return os.cpu_count() or 1
-
-
-def return_freed_memory() -> bool:
-    """Have glibc give large freed blocks back to the system at once (Linux; elsewhere nothing).
-
-    glibc serves blocks of 128 KiB or more with ``mmap``, freed straight back to the system, but raises
-    that threshold each time such a block is freed, after which large arrays come from the heap and
-    their memory stays with the process: on a million passages, about 1 GB more resident memory at the
-    peak. Fixing the threshold (``M_MMAP_THRESHOLD``) keeps the first behaviour. Called by the command
-    line, not on import: a library should not change its host's allocator. Returns whether it applied.
-    """
-    if not sys.platform.startswith("linux"):
-        return False
-    try:
-        libc = ctypes.CDLL("libc.so.6")
-        return bool(libc.mallopt(_M_MMAP_THRESHOLD, 128 * 1024))
-    except (OSError, AttributeError):  # not glibc (musl has no mallopt)
-        return False
-
-
-_M_MMAP_THRESHOLD = -3
 
 
 def split_evenly(sizes: Sequence[int], parts: int) -> list[tuple[int, int]]:
