@@ -88,23 +88,28 @@ class KeyedCounts:
                 {},
                 sp.csr_matrix((0, 0), dtype=np.int32),
             )
-        keys, first = np.unique(np.concatenate([part.keys for part in parts]), return_index=True)
+        keys = sorted_unique(np.concatenate([part.keys for part in parts]))
+        # Filled part by part: no list of remapped copies beside the result (on a million passages
+        # the counts alone are hundreds of megabytes).
+        pairs = np.empty((len(keys), 2), dtype=_U64)
+        nnz = sum(part.matrix.nnz for part in parts)
+        indices = np.empty(nnz, dtype=np.int32)
+        data = np.empty(nnz, dtype=np.result_type(*[part.matrix.data.dtype for part in parts]))
+        indptr = np.zeros(sum(part.n_texts for part in parts) + 1, dtype=np.int64)
         words: dict[int, str] = {}
-        indices, data, indptr = [], [], [np.zeros(1, dtype=np.int64)]
-        nnz = 0
+        at = row = 0
         for part in parts:
             words.update(part.words)
             columns = np.searchsorted(keys, part.keys).astype(np.int32)
-            indices.append(columns[part.matrix.indices])
-            data.append(part.matrix.data)
-            indptr.append(nnz + part.matrix.indptr[1:].astype(np.int64))
-            nnz += part.matrix.nnz
-        shape = (sum(part.n_texts for part in parts), len(keys))
-        matrix = sp.csr_matrix(
-            (np.concatenate(data), np.concatenate(indices), np.concatenate(indptr)), shape=shape
-        )
+            pairs[columns] = part.pairs  # a key's pair is the same in every part
+            stop = at + part.matrix.nnz
+            indices[at:stop] = columns[part.matrix.indices]
+            data[at:stop] = part.matrix.data
+            indptr[row + 1 : row + 1 + part.n_texts] = at + part.matrix.indptr[1:]
+            at, row = stop, row + part.n_texts
+        matrix = sp.csr_matrix((data, indices, indptr), shape=(row, len(keys)))
         matrix.has_sorted_indices = True  # each part's rows are sorted, and the column map keeps key order
-        return cls(keys, np.concatenate([part.pairs for part in parts])[first], words, matrix)
+        return cls(keys, pairs, words, matrix)
 
     def rows(self, start: int, stop: int) -> KeyedCounts:
         """The counts of rows ``start`` to ``stop``, without the terms none of them holds."""
