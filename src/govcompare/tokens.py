@@ -8,8 +8,10 @@ retrieval without a word segmenter. Bigrams of adjacent kept words are added, so
 
 ``analyze`` gives the terms of one text (the analyzer handed to scikit-learn); ``count_terms`` counts the
 terms of many texts at once, exactly as ``CountVectorizer(analyzer=analyze)`` would, but without a Python
-call per term: each text costs one regular-expression scan and one dictionary lookup per token, and the
-bigrams and counts are built with array operations.
+call per term: each text costs one regular-expression scan, its pieces are numbered in C
+(``pandas.factorize``) and only the distinct pieces are looked at in Python; the bigrams and counts are
+built with array operations. ``count_terms_and_words`` also gives, from the same scan, the words of each
+text for near-duplicate shingles (``WordStream``).
 """
 
 from __future__ import annotations
