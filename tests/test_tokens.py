@@ -63,3 +63,18 @@ def test_count_terms_of_texts_without_terms() -> None:
     assert counted.terms() == []
     assert counted.n_texts == 3
     assert counted.indptr.tolist() == [0, 0, 0, 0]
+
+
+@pytest.mark.parametrize("marked", [False, True])
+def test_texts_scanned_joined_or_apart_count_as_scikit_learn_does(marked: bool) -> None:
+    """A batch is scanned as one string joined by a mark; a text holding the mark is scanned apart."""
+    from govcompare.tokens import _MARK
+
+    texts = [*TEXTS, f"odd {_MARK.upper()} text" if marked else "plain text", "", "free flow"]
+    vectorizer, matrix = _sklearn(texts)
+    counted = count_terms(texts)
+    position = np.array([vectorizer.vocabulary_[term] for term in counted.terms()])
+    assert list(vectorizer.vocabulary_) == counted.terms()
+    assert np.array_equal(counted.indptr, matrix.indptr)
+    assert np.array_equal(position[counted.indices], matrix.indices)
+    assert (_MARK in counted.terms()) is marked
