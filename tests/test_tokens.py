@@ -2,9 +2,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
 
-from govcompare.tokens import _ENGLISH_STOP_WORDS, analyze, count_terms, words
+from govcompare.tokens import _ENGLISH_STOP_WORDS, analyze, count_terms, word_stream, words
 
 TEXTS = [
     "We uphold cyber sovereignty; the multi-stakeholder model isn't the U.S. one.",
@@ -78,3 +80,33 @@ def test_texts_scanned_joined_or_apart_count_as_scikit_learn_does(marked: bool) 
     assert np.array_equal(counted.indptr, matrix.indptr)
     assert np.array_equal(position[counted.indices], matrix.indices)
     assert (_MARK in counted.terms()) is marked
+
+
+_PIECES_OF_TEXT = st.sampled_from(
+    ["cyber", "Sovereignty", "multi-stakeholder", "free", "flow", "the", "of", "U.S.", "rights'", "’s",
+     "网络主权", "共同体", " ", "  ", "\n", "\n\n", ".", ",", "-", "'", "2023", "a", "zq0govcompare0text0end0qz"]
+)  # fmt: skip
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.lists(_PIECES_OF_TEXT, max_size=30).map("".join), min_size=1, max_size=8))
+def test_count_terms_of_any_texts_is_what_count_vectorizer_gives(texts: list[str]) -> None:
+    """However a batch is scanned (joined by the mark, or text by text), the counts are scikit-learn's."""
+    counted = count_terms(texts)
+    if not counted.terms():
+        return  # scikit-learn refuses an empty vocabulary
+    vectorizer, matrix = _sklearn(texts)
+    position = np.array([vectorizer.vocabulary_[term] for term in counted.terms()])
+    assert list(vectorizer.vocabulary_) == counted.terms()
+    assert np.array_equal(counted.indptr, matrix.indptr)
+    assert np.array_equal(position[counted.indices], matrix.indices)
+    assert np.array_equal(counted.counts.astype(np.float32), matrix.data)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.lists(_PIECES_OF_TEXT, max_size=30).map("".join), min_size=2, max_size=8))
+def test_shingle_words_do_not_depend_on_scanning_texts_together(texts: list[str]) -> None:
+    together = word_stream(texts)
+    apart = [word_stream([text]) for text in texts]
+    assert together.lengths.tolist() == [len(a.keys) for a in apart]
+    assert together.keys.tolist() == [k for a in apart for k in a.keys.tolist()]
