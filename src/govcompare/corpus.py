@@ -637,7 +637,7 @@ def _duplicates(
 
 
 def shingle_sets(texts: Sequence[str], size: int = SHINGLE_WORDS) -> list[np.ndarray[Any, Any]]:
-    """Sorted unique 64-bit hashes of each text's ``size``-word shingles (CJK: per character).
+    """Sorted unique 32-bit hashes of each text's ``size``-word shingles (CJK: per character).
 
     Words are hashed by their text (BLAKE2), so sets computed in different processes can be compared.
     """

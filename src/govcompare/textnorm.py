@@ -51,24 +51,22 @@ _MOSTLY_UTF8 = 20  # valid non-ASCII characters per undecodable byte
 _CONTROL = re.compile("[\x00-\x08\x0e-\x1a\x1c-\x1f]")  # not tab, newlines, form feed or escape
 _MAX_CONTROL_SHARE = 0.01
 
-_NEWLINES = re.compile(r"\r\n?|[\v\f\x85\u2028]")
+# Character classes, each used by one step of ``normalise`` and all by its shortcut for clean text.
+_NEWLINE_CHARS = "\v\f\x85\u2028"  # besides \r
 # Invisible characters: zero-width spaces and joiners, word joiner, BOM, soft hyphen, bidi controls.
-_INVISIBLE = re.compile(
-    "[\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]"
-    # C0/C1 controls except tab and newline, lone surrogates, non-characters
-    "|[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]"
-)
-_SPACES = re.compile("[\t\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]")
+_INVISIBLE_CHARS = "\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff"
+# C0/C1 controls except tab and newline, lone surrogates, non-characters
+_CONTROL_CHARS = "\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff"
+_SPACE_CHARS = "\t\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000"
+
+_NEWLINES = re.compile(f"\r\n?|[{_NEWLINE_CHARS}]")
+_INVISIBLE = re.compile(f"[{_INVISIBLE_CHARS}]|[{_CONTROL_CHARS}]")
+_SPACES = re.compile(f"[{_SPACE_CHARS}]")
 _RUN_OF_SPACES = re.compile(" {2,}")
 _SPACE_AROUND_NEWLINE = re.compile(" *\n *")
 _BLANK_LINES = re.compile(r"\n{3,}")
-# Anything one of the steps of ``normalise`` would change (NFC aside): text without it is already normal.
-_NOT_NORMAL_CHAR = re.compile(
-    "[\r\v\f\x85\u2028\u2029"
-    "\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff"
-    "\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff"
-    "\t\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]"
-)
+# Anything one of the steps would change (NFC aside): text without it is already normal.
+_NOT_NORMAL_CHAR = re.compile(f"[\r\u2029{_NEWLINE_CHARS}{_INVISIBLE_CHARS}{_CONTROL_CHARS}{_SPACE_CHARS}]")
 _NOT_NORMAL_RUNS = ("  ", " \n", "\n ", "\n\n\n")
 
 _CJK = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ebef]")
