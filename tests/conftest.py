@@ -6,7 +6,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "tests" / "data"
-SHARED = ROOT.parent / "shared"
+# A copy of ../shared/corpus: the nine source documents (see tests/data/SHARED-CORPUS.md).
+CORPUS = DATA / "shared-corpus"
 
 
 @pytest.fixture
@@ -16,10 +17,7 @@ def root() -> Path:
 
 @pytest.fixture
 def shared_corpus() -> Path:
-    path = SHARED / "corpus"
-    if not path.is_dir():
-        pytest.skip("../shared/corpus is not next to this checkout")
-    return path
+    return CORPUS
 
 
 @pytest.fixture(autouse=True)

@@ -17,7 +17,7 @@ from pypdf import PdfWriter
 PdfLine = tuple[float, float, float, str]
 
 # tests/ -> main/ -> the folder holding main/ and shared/
-SHARED_CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
+SHARED_CORPUS = Path(__file__).resolve().parent / "data" / "shared-corpus"  # copy of ../shared/corpus
 REAL_PDF = SHARED_CORPUS / "us-national-cybersecurity-strategy-2023.pdf"
 
 

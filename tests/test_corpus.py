@@ -561,7 +561,6 @@ def test_document_lookup(tmp_path: Path) -> None:
         corpus.document("b.txt")
 
 
-@pytest.mark.skipif(not SHARED_CORPUS.exists(), reason=f"{SHARED_CORPUS} is not there")
 def test_the_shared_corpus_reads_whole() -> None:
     corpus = read_corpus(SHARED_CORPUS, strict=True)
     assert len(corpus.documents) == 9

@@ -209,3 +209,45 @@ def test_weighted_sampler_follows_successive_sampling() -> None:
         if max(i, j) < 3:
             expected = p[i] * p[j] / (1 - p[i])
             assert abs(count / 40_000 - expected) < 0.01, (i, j)
+
+
+def _map_with_scores(documents: list[str], scores: list[list[float]], **params: float) -> mapping.EvidenceMap:
+    """An evidence map over passages of ``documents`` whose framework scores are ``scores``."""
+    fs = load_frameworks([FRAMEWORKS / "good_minimal.yaml", FRAMEWORKS / "good_second.yaml"])
+    corpus = [Passage(doc, i, 0, 9, "cyber sovereignty") for i, doc in enumerate(documents, start=1)]
+    emap = EvidenceMapper(min_score=0.1, **params).fit(corpus).match(fs)  # type: ignore[arg-type]
+    emap._framework_scores = np.array(scores, dtype=np.float32)
+    return emap
+
+
+def test_context_decides_the_side_and_own_scores_decide_whether_a_passage_takes_one() -> None:
+    documents = ["a", "a", "a", "a", "b"]
+    scores = [
+        [0.05, 0.60],  # strongly the second framework
+        [0.20, 0.12],  # clear on its own (margin 0.08 >= 0.3 x 0.20), a little for the first
+        [0.05, 0.60],
+        [0.05, 0.06],  # over the threshold (0.1)? no: best 0.06; neutral whatever its neighbours say
+        [0.20, 0.12],  # alone in its document: its own scores decide
+    ]
+    emap = _map_with_scores(documents, scores)
+    assert list(emap.labels()) == ["test-b", "test-b", "test-b", NEUTRAL, "test-a"]
+    scores[3] = [0.30, 0.28]  # over the threshold but under the margin: still neutral
+    assert list(_map_with_scores(documents, scores).labels()) == [
+        "test-b",
+        "test-b",
+        "test-b",
+        NEUTRAL,
+        "test-a",
+    ]
+    alone = _map_with_scores(documents, scores, context_weight=0.0)
+    assert list(alone.labels()) == ["test-b", "test-a", "test-b", NEUTRAL, "test-a"]
+    far = [[0.2, 0.12], [0.01, 0.0], [0.01, 0.0], [0.05, 0.9], [0.2, 0.1]]  # the strong one is 3 away
+    assert _map_with_scores(documents, far, context_window=2).labels()[0] == "test-a"
+    assert _map_with_scores(documents, far, context_window=3).labels()[0] == "test-b"
+
+
+def test_bad_context_parameters() -> None:
+    with pytest.raises(MappingError, match="context_weight must be at least 0"):
+        EvidenceMapper(context_weight=-1).fit(passages())
+    with pytest.raises(MappingError, match="context_window must be at least 0"):
+        EvidenceMapper(context_window=-1).fit(passages())

@@ -13,12 +13,15 @@ import html.parser
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from govcompare.errors import CorpusError, FrameworkError
 from govcompare.frameworks import parse_dimensions, parse_framework
+from govcompare.mapping import EvidenceMap, EvidenceMapper
+from govcompare.models import Passage
 from govcompare.readers import READERS
 from govcompare.readers.base import Limits
 from govcompare.report.context import ReportContext, build_context
@@ -147,3 +150,27 @@ def test_any_evidence_text_renders_as_escaped_html(context: ReportContext, text:
     assert parsed.tags == expected.tags  # no element but the template's own
     assert "script" not in parsed.tags
     assert parsed.quotes and all(quote == text for quote in parsed.quotes)  # the text round-trips
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.tuples(st.sampled_from("abc"), st.floats(0, 1), st.floats(0, 1)), min_size=1, max_size=30),
+    st.integers(0, 4),
+)
+def test_context_is_the_mean_of_the_neighbours_in_the_same_document(
+    rows: list[tuple[str, float, float]], window: int
+) -> None:
+    """Passages of one document need not be next to each other in the list: neighbours are counted
+    among the document's own passages, in list order."""
+    mapper = EvidenceMapper(context_window=window)
+    mapper.passages_ = [Passage(doc, i, 0, 1, "x") for i, (doc, _, _) in enumerate(rows)]
+    emap = EvidenceMap.__new__(EvidenceMap)
+    emap.mapper, emap._groups = mapper, None
+    values = np.array([[a, b] for _, a, b in rows])
+    got = emap._context(values)
+    for i, (doc, _, _) in enumerate(rows):
+        same = [j for j, (d, _, _) in enumerate(rows) if d == doc]
+        at = same.index(i)
+        near = [same[k] for k in range(max(0, at - window), min(len(same), at + window + 1)) if k != at]
+        expected = values[near].mean(axis=0) if near else np.zeros(2)
+        assert np.allclose(got[i], expected, atol=1e-12)

@@ -61,8 +61,11 @@ class EvidenceMapper:
     weights : how the parts of a principle are combined into its query.
     top_k : evidence passages kept per principle.
     min_score : evidence threshold; ``None`` derives it from a null distribution (see module docstring).
-    margin : a passage is attributed to a framework only if its best score beats the runner-up
-        framework's by this fraction of the best score; otherwise it is ``neutral``.
+    margin : a passage takes a side only if its best score beats the runner-up framework's by this
+        fraction of the best score; otherwise it is ``neutral``.
+    context_weight, context_window : which side a passage that takes one is given: its own best score
+        per framework plus ``context_weight`` x the mean of those of up to ``context_window`` passages
+        on either side in the same document (see :meth:`EvidenceMap.labels`).
     opposite_penalty : weight of the similarity to a principle's opposite terms, subtracted.
     null_quantile : quantile of chance scores used as the derived threshold.
     n_bootstrap : resamples for document leaning intervals.
@@ -84,7 +87,9 @@ class EvidenceMapper:
         weights: QueryWeights = QueryWeights(),
         top_k: int = 5,
         min_score: float | None = None,
-        margin: float = 0.1,
+        margin: float = 0.3,
+        context_weight: float = 1.0,
+        context_window: int = 3,
         opposite_penalty: float = 0.5,
         null_quantile: float = 0.99,
         n_bootstrap: int = 1000,
@@ -95,6 +100,8 @@ class EvidenceMapper:
         self.top_k = top_k
         self.min_score = min_score
         self.margin = margin
+        self.context_weight = context_weight
+        self.context_window = context_window
         self.opposite_penalty = opposite_penalty
         self.null_quantile = null_quantile
         self.n_bootstrap = n_bootstrap
@@ -111,6 +118,8 @@ class EvidenceMapper:
             "top_k": self.top_k,
             "min_score": self.min_score,
             "margin": self.margin,
+            "context_weight": self.context_weight,
+            "context_window": self.context_window,
             "opposite_penalty": self.opposite_penalty,
             "null_quantile": self.null_quantile,
             "n_bootstrap": self.n_bootstrap,
@@ -125,6 +134,8 @@ class EvidenceMapper:
                 f"min_score must be between 0 and 1, got {self.min_score}",
             ),
             (0.0 <= self.margin < 1.0, f"margin must be in [0, 1), got {self.margin}"),
+            (self.context_weight >= 0.0, f"context_weight must be at least 0, got {self.context_weight}"),
+            (self.context_window >= 0, f"context_window must be at least 0, got {self.context_window}"),
             (0.0 <= self.opposite_penalty <= 2.0, "opposite_penalty must be in [0, 2]"),
             (0.5 <= self.null_quantile < 1.0, "null_quantile must be in [0.5, 1)"),
             (self.n_bootstrap >= 100, "n_bootstrap must be at least 100"),
@@ -497,10 +508,10 @@ class EvidenceMap:
         with ThreadPoolExecutor(max_workers=min(2, cores())) as pool:  # NumPy releases the GIL
             self._framework_scores = np.column_stack(list(pool.map(best, self.framework_ids)))
 
-        self._labels: tuple[tuple[float, float], np.ndarray[Any, np.dtype[np.str_]]] | None = None
+        self._labels: tuple[tuple[float, ...], np.ndarray[Any, np.dtype[np.str_]]] | None = None
         self._groups: tuple[list[str], list[np.ndarray[Any, np.dtype[np.intp]]]] | None = None
         self._rows: dict[int, sp.csr_matrix] = {}  # TF-IDF rows of passages explained
-        self._counts: tuple[tuple[float, float], dict[str, np.ndarray[Any, Any]]] | None = None
+        self._counts: tuple[tuple[float, ...], dict[str, np.ndarray[Any, Any]]] | None = None
 
     def prefetch(self) -> None:
         """Fetch now what the tables will ask of the passages' rows: those of the evidence shown (to
@@ -525,26 +536,58 @@ class EvidenceMap:
 
     def framework_counts(self) -> dict[str, np.ndarray[Any, np.dtype[np.int64]]]:
         """Term counts summed over the passages attributed to each framework (columns: ``space_``)."""
-        key = (self.threshold, self.mapper.margin)
+        key = self._label_key()
         if self._counts is None or self._counts[0] != key:
             self._counts = (key, self.mapper.rows_.framework_counts(self.labels(), self.framework_ids))
         return self._counts[1]
 
     # --- passages -----------------------------------------------------------------------------------
     def labels(self) -> np.ndarray[Any, np.dtype[np.str_]]:
-        """Each passage's framework id, or ``neutral`` when no framework wins clearly (read-only)."""
-        key = (self.threshold, self.mapper.margin)  # computed once per threshold: every table asks
+        """Each passage's framework id, or ``neutral`` when it takes no side clearly (read-only).
+
+        Whether a passage takes a side is decided by its own scores: its best framework score passes the
+        threshold and beats the runner-up framework's by ``margin`` x the best. Which side is decided by
+        its own framework scores plus ``context_weight`` x the mean of those of the ``context_window``
+        passages before and after it in its document: a position is argued over several paragraphs,
+        and a passage's own words are often ones both sides use (security, development, cooperation).
+        """
+        mapper = self.mapper
+        key = self._label_key()  # computed once per threshold and rule: every table asks
         if self._labels is None or self._labels[0] != key:
             fs = self._framework_scores
-            order = np.argsort(-fs, axis=1, kind="stable")
-            best = fs[np.arange(len(fs)), order[:, 0]]
-            second = fs[np.arange(len(fs)), order[:, 1]] if fs.shape[1] > 1 else np.zeros(len(fs))
-            clear = (best >= self.threshold) & (best - second >= self.mapper.margin * best)
+            ranked = np.sort(fs, axis=1)
+            best = ranked[:, -1]
+            second = ranked[:, -2] if fs.shape[1] > 1 else np.zeros(len(fs))
+            clear = (best >= self.threshold) & (best - second >= mapper.margin * best)
+            side = fs + mapper.context_weight * self._context(fs) if mapper.context_weight else fs
             ids = np.array(self.framework_ids)
-            labels = np.where(clear, ids[order[:, 0]], NEUTRAL)
+            labels = np.where(clear, ids[np.argmax(side, axis=1)], NEUTRAL)
             labels.flags.writeable = False
             self._labels = (key, labels)
         return self._labels[1]
+
+    def _label_key(self) -> tuple[float, ...]:
+        m = self.mapper
+        return (self.threshold, m.margin, m.context_weight, float(m.context_window))
+
+    def _context(self, values: np.ndarray[Any, Any]) -> np.ndarray[Any, np.dtype[np.float64]]:
+        """Per passage, the mean of ``values`` over up to ``context_window`` passages before and after it
+        in the same document (zeros for a passage alone in its document)."""
+        window = self.mapper.context_window
+        _, groups = self.document_groups()
+        order = np.concatenate([np.zeros(0, dtype=np.intp), *groups])  # passages grouped by document
+        ends = np.cumsum([len(g) for g in groups])
+        first = np.repeat(ends - np.array([len(g) for g in groups]), [len(g) for g in groups])
+        last = np.repeat(ends, [len(g) for g in groups])  # one past each passage's document's last
+        at = np.arange(len(order))
+        lo, hi = np.maximum(at - window, first), np.minimum(at + window + 1, last)
+        grouped = values[order].astype(np.float64)
+        running = np.vstack([np.zeros((1, values.shape[1])), np.cumsum(grouped, axis=0)])
+        neighbours = (hi - lo - 1)[:, None]
+        total = running[hi] - running[lo] - grouped
+        out = np.zeros(values.shape, dtype=np.float64)
+        out[order] = np.divide(total, neighbours, out=np.zeros_like(total), where=neighbours > 0)
+        return out
 
     def document_groups(self) -> tuple[list[str], list[np.ndarray[Any, np.dtype[np.intp]]]]:
         """Document ids in order of first appearance, and each one's passage indices (ascending)."""

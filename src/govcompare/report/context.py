@@ -253,6 +253,11 @@ def build_context(
         ),
         ("evidence per principle (top-k)", str(params["top_k"])),
         ("attribution margin", f"{mapper['margin']:.2f} of the best score"),
+        (
+            "side read with context",
+            f"own scores + {mapper['context_weight']:.2f} x mean of up to {mapper['context_window']} "
+            "passages either side",
+        ),
         ("query weights", ", ".join(f"{k.replace('_', ' ')} {v:.2f}" for k, v in mapper["weights"].items())),
         ("opposite-term penalty", f"{mapper['opposite_penalty']:.2f}"),
         (
