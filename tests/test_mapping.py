@@ -251,3 +251,14 @@ def test_bad_context_parameters() -> None:
         EvidenceMapper(context_weight=-1).fit(passages())
     with pytest.raises(MappingError, match="context_window must be at least 0"):
         EvidenceMapper(context_window=-1).fit(passages())
+
+
+def test_a_document_whose_only_evidence_is_on_one_side_leans_that_way_however_little_there_is() -> None:
+    """Resamples that draw none of the document's attributed passages have no index: left out, not 0."""
+    documents = ["thin"] * 6 + ["none"] * 3
+    scores = [[0.30, 0.05]] + [[0.02, 0.01]] * 5 + [[0.02, 0.01]] * 3
+    table = _map_with_scores(documents, scores, context_weight=0.0).documents().set_index("document")
+    assert table.loc["thin", "leaning"] == "test-a"
+    assert (table.loc["thin", "ci_low"], table.loc["thin", "ci_high"]) == (-1.0, -1.0)
+    assert table.loc["none", "leaning"] == "mixed"
+    assert (table.loc["none", "ci_low"], table.loc["none", "ci_high"]) == (0.0, 0.0)

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from govcompare import passages
 from govcompare.errors import CorpusError
-from govcompare.models import Document
+from govcompare.models import Document, Passage
 from govcompare.passages import Segmenter, sentence_spans, split_passages
 from govcompare.textnorm import normalise
 
@@ -93,3 +93,20 @@ def test_long_runs_without_sentence_breaks_stay_linear() -> None:
     text = "Start. " + "rules.\n" * 8000
     passages = Segmenter().split(doc(text))
     assert "".join(p.text for p in passages).replace("\n", "") == text.replace("\n", "").rstrip()
+
+
+def test_a_passage_of_a_document_refers_to_its_text_and_behaves_like_one_that_holds_it() -> None:
+    import pickle
+
+    text = "First paragraph of the text.\n\nSecond paragraph, a little longer than the first one."
+    inside = Passage.within("d.txt", 2, 30, len(text), text)
+    alone = Passage("d.txt", 2, 30, len(text), text[30:])
+    assert inside.text == text[30:] and inside == alone and hash(inside) == hash(alone)
+    assert inside != Passage("d.txt", 2, 30, len(text), "another text")
+    assert repr(inside) == repr(alone)
+    with pytest.raises(AttributeError, match="immutable"):
+        inside.start = 0  # type: ignore[misc]
+    many = [Passage.within("d.txt", i, 0, 5, text) for i in range(1, 200)]
+    restored = pickle.loads(pickle.dumps(many))
+    assert restored == many
+    assert len(pickle.dumps(many)) < 2 * len(pickle.dumps(many[0])) + 200 * 40  # the text once, not 199 times

@@ -730,7 +730,13 @@ class EvidenceMap:
             draws = rng.integers(0, n, size=(min(rows, resamples - start), n))
             sums_a[start : start + len(draws)] = a[draws].sum(axis=1)
             sums_b[start : start + len(draws)] = b[draws].sum(axis=1)
-        boot = index(sums_a, sums_b)
+        # A resample that draws no attributed passage has no index (0 / 0): it is left out rather than
+        # counted as balanced, which would call a document whose every piece of evidence is on one side
+        # "mixed" whenever it has few passages.
+        drawn = sums_a + sums_b > 0
+        if not drawn.any():
+            return point, 0.0, 0.0
+        boot = index(sums_a[drawn], sums_b[drawn])
         low, high = np.quantile(boot, [0.025, 0.975])
         return point, float(low), float(high)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
@@ -176,12 +176,69 @@ class InputRecord:
     reason: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
 class Passage:
-    """A span of a document's normalised text: ``document.text[start:end] == text``."""
+    """A span of a document's normalised text: ``document.text[start:end] == text``.
+
+    ``Passage(document, number, start, end, text)`` holds its text; :meth:`within` makes one that keeps a
+    reference to the whole document's text and slices its own when asked (``text``), so the passages of
+    a corpus do not hold a second copy of it. Either way a passage compares, hashes and pickles by
+    ``(document, number, start, end, text)`` and cannot be changed.
+    """
+
+    __slots__ = ("_base", "_source", "document", "end", "number", "start")
 
     document: str
     number: int
     start: int
     end: int
-    text: str
+    _source: str  # the passage's text, or its document's whole text
+    _base: int  # the offset of ``_source`` in the document's text
+
+    def __init__(self, document: str, number: int, start: int, end: int, text: str) -> None:
+        self._set(document, number, start, end, text, start)
+
+    @classmethod
+    def within(cls, document: str, number: int, start: int, end: int, source: str) -> Passage:
+        """The passage ``source[start:end]`` of the document whose whole text is ``source``."""
+        passage = cls.__new__(cls)
+        passage._set(document, number, start, end, source, 0)
+        return passage
+
+    def _set(self, document: str, number: int, start: int, end: int, source: str, base: int) -> None:
+        for name, value in zip(self.__slots__, (base, source, document, end, number, start), strict=True):
+            object.__setattr__(self, name, value)
+
+    @property
+    def text(self) -> str:
+        return self._source[self.start - self._base : self.end - self._base]
+
+    def _key(self) -> tuple[str, int, int, int, str]:
+        return (self.document, self.number, self.start, self.end, self.text)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"Passage is immutable: cannot set {name}")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"Passage is immutable: cannot delete {name}")
+
+    def __eq__(self, other: object) -> bool:
+        return self._key() == other._key() if isinstance(other, Passage) else NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        return (
+            f"Passage(document={self.document!r}, number={self.number!r}, start={self.start!r}, "
+            f"end={self.end!r}, text={self.text!r})"
+        )
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        # Passages of one document pickled together share its text once (pickle keeps one copy of an object).
+        return (_restore, (self.document, self.number, self.start, self.end, self._source, self._base))
+
+
+def _restore(document: str, number: int, start: int, end: int, source: str, base: int) -> Passage:
+    passage = Passage.__new__(Passage)
+    passage._set(document, number, start, end, source, base)
+    return passage

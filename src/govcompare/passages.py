@@ -139,7 +139,8 @@ class Segmenter:
                 f"{document.path}: {len(spans):,} passages, over the limit of {self.max_passages:,} "
                 "per document (--max-passages)"
             )
-        return [Passage(document.id, i, s, e, document.text[s:e]) for i, (s, e) in enumerate(spans, start=1)]
+        text = document.text  # each passage refers to it: no copy of the text per passage
+        return [Passage.within(document.id, i, s, e, text) for i, (s, e) in enumerate(spans, start=1)]
 
 
 def _strip(text: str, start: int, end: int) -> tuple[int, int]:
