@@ -59,6 +59,7 @@ SHINGLE_WORDS = 5
 _QUICK_TO_READ = frozenset({".txt", ".md", ".markdown"})  # text not cached
 _MAX_CANDIDATE_PAIRS = 5_000_000
 _PREFIX_CHUNK = 4_000_000  # shingles ranked at a time when choosing prefixes
+_BUCKET_TEXTS = 20_000  # texts whose shingles are counted at a time
 
 # ``discusses``: the positions a document discusses (an analyst's note, kept in Document.extra).
 _MANIFEST_EXTRA = ("discusses",)
@@ -698,32 +699,30 @@ def near_duplicate_sets(
     sizes = np.fromiter(map(len, sets), dtype=np.int64, count=len(sets))
     if np.count_nonzero(sizes) < 2:
         return {}
-    shingles = np.concatenate(sets)
-    universe, frequency = _counted_values(shingles)
+    frequency, shift = _bucket_counts(sets, int(sizes.sum()))
     prefix_sizes = sizes - np.ceil(threshold * sizes - 1e-9).astype(np.int64) + 1
     # Each text's prefix: its shingles ordered rarest first (ties by value), the first few kept; a
-    # chunk of texts at a time, so no array as long as all shingles but the shingles themselves.
+    # chunk of texts at a time, so no array as long as all shingles is made.
     values, owners = [], []
     ends = np.cumsum(sizes)
+    top = int(frequency.max()) + 1
     first_text = 0
     while first_text < len(sets):
         start = int(ends[first_text] - sizes[first_text])
         last_text = max(first_text + 1, int(np.searchsorted(ends, start + _PREFIX_CHUNK, side="right")))
-        chunk = shingles[start : int(ends[last_text - 1])]
+        chunk = np.concatenate(sets[first_text:last_text])
         n = sizes[first_text:last_text]
         text = np.repeat(np.arange(first_text, last_text), n)
-        by_value = np.argsort(chunk)  # looked up in order: ten times faster than in text order
-        rarity = np.empty(len(chunk), dtype=frequency.dtype)
-        rarity[by_value] = frequency[np.searchsorted(universe, chunk[by_value])]
-        # Each set is sorted, so a stable sort by (text, frequency) leaves ties in value order.
-        order = np.argsort((text - first_text) * (int(frequency.max()) + 1) + rarity, kind="stable")
+        rarity = frequency[_bucket(chunk, shift)]
+        # Each set is sorted, so a stable sort by (text, rarity) leaves ties in value order.
+        order = np.argsort((text - first_text) * top + rarity, kind="stable")
         rank = np.arange(len(order)) - np.repeat(np.cumsum(n) - n, n)
         chosen = order[rank < np.repeat(prefix_sizes[first_text:last_text], n)]
         values.append(chunk[chosen])
         owners.append(text[chosen])
         first_text = last_text
     prefix_values, prefix_owners = np.concatenate(values), np.concatenate(owners)
-    del shingles, universe, frequency
+    del frequency
     pairs = _candidate_pairs(prefix_values, prefix_owners, sizes, threshold, max_pairs)
     if pairs is None:
         prefixes = np.split(prefix_values, np.cumsum(np.minimum(prefix_sizes, sizes))[:-1])
@@ -737,18 +736,27 @@ def near_duplicate_sets(
     return found
 
 
-def _counted_values(values: np.ndarray[Any, Any]) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
-    """The distinct values, sorted, and how often each occurs (one sorted copy, no inverse index; each
-    temporary dropped as soon as it is used, since this runs over every shingle of the corpus)."""
-    ordered = np.sort(values)
-    new = np.ones(len(ordered), dtype=bool)
-    np.not_equal(ordered[1:], ordered[:-1], out=new[1:])
-    starts = np.flatnonzero(new)
-    del new
-    distinct = ordered[starts]
-    del ordered
-    counts = np.diff(starts, append=len(values)).astype(np.int32)
-    return distinct, counts
+def _bucket_counts(sets: Sequence[np.ndarray[Any, Any]], total: int) -> tuple[np.ndarray[Any, Any], int]:
+    """How many shingles fall in each bucket of shingle values (its top bits: ``value >> shift``).
+
+    A prefix filter finds every pair over the threshold whatever the order its prefixes are taken in,
+    as long as all texts use the same one; ordering shingles by how common their bucket is (then by
+    value) puts rare ones first nearly as well as exact counts would, without sorting every shingle of
+    the corpus (on a million passages that sort and its copies took over a gigabyte). There are about
+    as many buckets as shingles, at most 2**23 (a 32 MB table).
+    """
+    bits = int(np.clip(int(total - 1).bit_length(), 10, 23))
+    shift = 32 - bits
+    frequency = np.zeros(1 << bits, dtype=np.int32)
+    for first in range(0, len(sets), _BUCKET_TEXTS):
+        chunk = np.concatenate([np.zeros(0, dtype=np.uint32), *sets[first : first + _BUCKET_TEXTS]])
+        frequency += np.bincount(_bucket(chunk, shift), minlength=1 << bits).astype(np.int32)
+    return frequency, shift
+
+
+def _bucket(values: np.ndarray[Any, Any], shift: int) -> np.ndarray[Any, Any]:
+    """The bucket of each shingle: the top bits of its (32-bit) value."""
+    return (values.astype(np.uint64) & 0xFFFFFFFF) >> np.uint64(shift)
 
 
 def _candidate_pairs(
