@@ -591,3 +591,10 @@ def test_a_manifest_in_each_folder_given_is_read(tmp_path: Path) -> None:
         ("b/doc.txt", "Title b", "x"),
     ]
     assert corpus.summary()["unsupported"] == 0
+
+
+def test_near_duplicate_sets_of_any_integer_type_agree() -> None:
+    texts = [ARTICLE, ARTICLE.replace("open", "opened"), "Something else entirely, with other words in it."]
+    sets = shingle_sets(texts, size=2)
+    wide = [s.astype(np.int64) + (1 << 40) for s in sets]  # values past 32 bits: buckets use the low 32
+    assert near_duplicate_sets(wide) == near_duplicate_sets(sets) == {1: 0}

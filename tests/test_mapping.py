@@ -262,3 +262,18 @@ def test_a_document_whose_only_evidence_is_on_one_side_leans_that_way_however_li
     assert (table.loc["thin", "ci_low"], table.loc["thin", "ci_high"]) == (-1.0, -1.0)
     assert table.loc["none", "leaning"] == "mixed"
     assert (table.loc["none", "ci_low"], table.loc["none", "ci_high"]) == (0.0, 0.0)
+
+
+def test_concat_taking_merges_the_parts_and_lets_each_go_once_copied() -> None:
+    import gc
+    import weakref
+
+    texts = [p.text for p in _corpus()]
+    whole = KeyedCounts.count(texts)
+    parts = [KeyedCounts.count(texts[a:b]) for a, b in [(0, 3), (3, 5), (5, len(texts))]]
+    watched = [weakref.ref(part.matrix) for part in parts]
+    merged = KeyedCounts.concat_taking(parts)
+    gc.collect()
+    assert parts == [] and all(ref() is None for ref in watched)
+    assert np.array_equal(merged.keys, whole.keys) and np.array_equal(merged.pairs, whole.pairs)
+    assert (merged.matrix != whole.matrix).nnz == 0 and merged.words == whole.words

@@ -30,6 +30,7 @@ import pandas as pd
 
 from govcompare.errors import CorpusError
 from govcompare.hashing import mix64, sorted_unique
+from govcompare.heap import release_free_memory
 from govcompare.models import Document, InputRecord, InputStatus
 from govcompare.readers import READERS, unsupported_reason
 from govcompare.readers.base import FIELDS, Limits, ReadResult, megabytes, parse_date
@@ -58,6 +59,7 @@ NEAR_DUPLICATE_JACCARD = 0.9
 SHINGLE_WORDS = 5
 _QUICK_TO_READ = frozenset({".txt", ".md", ".markdown"})  # text not cached
 _MAX_CANDIDATE_PAIRS = 5_000_000
+_PAIRS_AT_A_TIME = 4_000_000  # candidate pairs made at a time, before the size filter
 _PREFIX_CHUNK = 4_000_000  # shingles ranked at a time when choosing prefixes
 _BUCKET_TEXTS = 20_000  # texts whose shingles are counted at a time
 
@@ -632,6 +634,7 @@ def _duplicates(
         **shingles,
         **dict(zip(missing, shingle_sets([documents[i].text for i in missing]), strict=True)),
     }
+    release_free_memory()  # the near-duplicate check's arrays come on top of what the process holds
     near = near_duplicate_sets([shingles[doc_id] for doc_id in unique])
     duplicates.update({unique[j]: unique[i] for j, i in near.items()})
     return duplicates
@@ -756,6 +759,8 @@ def _bucket_counts(sets: Sequence[np.ndarray[Any, Any]], total: int) -> tuple[np
 
 def _bucket(values: np.ndarray[Any, Any], shift: int) -> np.ndarray[Any, Any]:
     """The bucket of each shingle: the top bits of its (32-bit) value."""
+    if values.dtype == np.uint32:
+        return values >> np.uint32(shift)
     return (values.astype(np.uint64) & 0xFFFFFFFF) >> np.uint64(shift)
 
 
@@ -766,21 +771,38 @@ def _candidate_pairs(
     threshold: float,
     max_pairs: int,
 ) -> list[tuple[int, int]] | None:
-    """Pairs (later text, earlier text) that share a prefix shingle, sorted; None if over ``max_pairs``."""
+    """Pairs (later text, earlier text) that share a prefix shingle and whose sizes allow the threshold,
+    sorted; None if over ``max_pairs``.
+
+    Pairs are made a few million at a time and those of incompatible sizes dropped at once, so texts that
+    share many prefix shingles (boilerplate, reprinted paragraphs) do not make an array of every pair.
+    """
     by_value = np.argsort(values, kind="stable")  # owners stay in text order within a value
     values, owners = values[by_value], owners[by_value]
     position = np.arange(len(values))
     group_start = np.maximum.accumulate(np.where(np.r_[True, values[1:] != values[:-1]], position, 0))
     earlier = position - group_start  # members of the same group before this one
-    total = int(earlier.sum())
-    if total > max_pairs:
+    before = np.cumsum(earlier) - earlier  # pairs made by the entries before this one
+    found: list[np.ndarray[Any, Any]] = []
+    kept = 0
+    at = 0
+    while at < len(values):
+        stop = max(at + 1, int(np.searchsorted(before, before[at] + _PAIRS_AT_A_TIME, side="right")))
+        n_pairs = earlier[at:stop]
+        offsets = np.arange(int(n_pairs.sum())) - np.repeat(before[at:stop] - before[at], n_pairs)
+        later = np.repeat(owners[at:stop], n_pairs)
+        first = owners[np.repeat(group_start[at:stop], n_pairs) + offsets]
+        m, n = sizes[first], sizes[later]
+        possible = np.minimum(m, n) >= threshold * np.maximum(m, n) - 1e-9
+        keys = sorted_unique(later[possible] * len(sizes) + first[possible])
+        kept += len(keys)
+        if kept > 2 * max_pairs:  # a pair can recur in later chunks: allow for that before giving up
+            return None
+        found.append(keys)
+        at = stop
+    keys = sorted_unique(np.concatenate([np.zeros(0, dtype=np.int64), *found]))
+    if len(keys) > max_pairs:
         return None
-    offsets = np.arange(total) - np.repeat(np.cumsum(earlier) - earlier, earlier)
-    later = np.repeat(owners, earlier)
-    first = owners[np.repeat(group_start, earlier) + offsets]
-    m, n = sizes[first], sizes[later]
-    possible = np.minimum(m, n) >= threshold * np.maximum(m, n) - 1e-9
-    keys = sorted_unique(later[possible] * len(sizes) + first[possible])
     j, i = np.divmod(keys, len(sizes))
     return list(zip(j.tolist(), i.tolist(), strict=True))
 

@@ -41,6 +41,7 @@ from govcompare.cache import Cache
 from govcompare.corpus import Corpus, CorpusPlan, Limits, plan_corpus, read_file, shingles_of
 from govcompare.errors import CorpusError, MappingError
 from govcompare.features import FeatureSpace, KeyedCounts
+from govcompare.heap import release_free_memory
 from govcompare.mapping import LocalRows
 from govcompare.models import Document, InputRecord, Passage
 from govcompare.parallel import cores, fork_map, split_evenly
@@ -170,7 +171,9 @@ def _run_part(part: _Part, progress: Callable[[int], None] | None = None) -> _Pa
         pieces = [found for found in counted if found is not None]
     else:
         pieces = [run.counts for run in runs if run.counts is not None and run.counts.n_texts]
-    counts = KeyedCounts.concat(pieces) if pieces else None
+    del counted  # each batch's counts freed as it is merged (unless the runs keep them for the cache)
+    release_free_memory()
+    counts = KeyedCounts.concat_taking(pieces) if pieces else None
     shingles = {
         document.id: found
         for run in runs
@@ -258,7 +261,10 @@ def ingest(
         with _client(engine) as own:
             parts = [part(a, b) for a, b in _dask_bounds(sizes, engine)]
             results = own.gather(_submit(own, parts, len(files), progress))
-    return _assemble(plan, results, strict)
+    ingested = _assemble(plan, results, strict)
+    del results
+    release_free_memory()  # what reading and counting freed, before the mapping weighs the counts
+    return ingested
 
 
 def _size(path: Path) -> int:

@@ -79,8 +79,15 @@ class KeyedCounts:
     @classmethod
     def concat(cls, parts: Sequence[KeyedCounts]) -> KeyedCounts:
         """The counts of several parts, rows in order: their keys merged, document frequencies summed."""
+        return cls.concat_taking(list(parts))
+
+    @classmethod
+    def concat_taking(cls, parts: list[KeyedCounts]) -> KeyedCounts:
+        """:meth:`concat`, taking the parts out of ``parts`` (left empty) as each is copied, so that one
+        the caller no longer holds is freed then: on a million passages the parts and the result
+        together would be twice the counts' memory at once."""
         if len(parts) == 1:
-            return parts[0]
+            return parts.pop()
         if not parts:
             return cls(
                 np.zeros(0, dtype=_U64),
@@ -89,8 +96,7 @@ class KeyedCounts:
                 sp.csr_matrix((0, 0), dtype=np.int32),
             )
         keys = sorted_unique(np.concatenate([part.keys for part in parts]))
-        # Filled part by part: no list of remapped copies beside the result (on a million passages
-        # the counts alone are hundreds of megabytes).
+        # Filled part by part: no list of remapped copies beside the result.
         pairs = np.empty((len(keys), 2), dtype=_U64)
         nnz = sum(part.matrix.nnz for part in parts)
         indices = np.empty(nnz, dtype=np.int32)
@@ -98,7 +104,9 @@ class KeyedCounts:
         indptr = np.zeros(sum(part.n_texts for part in parts) + 1, dtype=np.int64)
         words: dict[int, str] = {}
         at = row = 0
-        for part in parts:
+        parts.reverse()
+        while parts:
+            part = parts.pop()
             words.update(part.words)
             columns = np.searchsorted(keys, part.keys).astype(np.int32)
             pairs[columns] = part.pairs  # a key's pair is the same in every part
@@ -107,6 +115,7 @@ class KeyedCounts:
             data[at:stop] = part.matrix.data
             indptr[row + 1 : row + 1 + part.n_texts] = at + part.matrix.indptr[1:]
             at, row = stop, row + part.n_texts
+            del part, columns
         matrix = sp.csr_matrix((data, indices, indptr), shape=(row, len(keys)))
         matrix.has_sorted_indices = True  # each part's rows are sorted, and the column map keeps key order
         return cls(keys, pairs, words, matrix)
