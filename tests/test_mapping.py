@@ -277,3 +277,14 @@ def test_concat_taking_merges_the_parts_and_lets_each_go_once_copied() -> None:
     assert parts == [] and all(ref() is None for ref in watched)
     assert np.array_equal(merged.keys, whole.keys) and np.array_equal(merged.pairs, whole.pairs)
     assert (merged.matrix != whole.matrix).nnz == 0 and merged.words == whole.words
+
+
+@pytest.mark.parametrize("rows", [[0], [1, 2, 5], [0, 2, 4, 6, 7], list(range(8))])
+def test_taking_rows_of_counts_is_counting_those_texts(rows: list[int]) -> None:
+    texts = [p.text for p in _corpus()]
+    taken = KeyedCounts.count(texts).take(np.array(rows))
+    alone = KeyedCounts.count([texts[i] for i in rows])
+    assert np.array_equal(taken.keys, alone.keys) and np.array_equal(taken.pairs, alone.pairs)
+    assert (taken.matrix != alone.matrix).nnz == 0 and taken.matrix.shape == alone.matrix.shape
+    named = {k for k in taken.pairs.ravel().tolist() if k}
+    assert set(taken.words) == named and taken.words.items() <= alone.words.items()

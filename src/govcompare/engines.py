@@ -291,14 +291,12 @@ def _assemble(plan: CorpusPlan, results: Sequence[_PartResult], strict: bool) ->
 
 
 def _kept_counts(counts: KeyedCounts | None, rows: list[int]) -> KeyedCounts | None:
-    """The counts of ``rows`` (ascending): the passages of duplicates dropped, runs of rows kept."""
+    """The counts of ``rows`` (ascending): the passages of duplicates dropped."""
     if not rows or counts is None:
         return None
     if len(rows) == counts.n_texts:
         return counts
-    cuts = [i + 1 for i in range(len(rows) - 1) if rows[i + 1] != rows[i] + 1]
-    runs = zip([0, *cuts], [*cuts, len(rows)], strict=True)
-    return KeyedCounts.concat([counts.rows(rows[a], rows[b - 1] + 1) for a, b in runs])
+    return counts.take(np.array(rows, dtype=np.intp))
 
 
 # --- Dask -------------------------------------------------------------------------------------------
