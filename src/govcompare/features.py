@@ -124,14 +124,7 @@ class KeyedCounts:
         """The counts of rows ``start`` to ``stop``, without the terms none of them holds."""
         matrix = self.matrix[start:stop]
         used = sorted_unique(matrix.indices)
-        out = sp.csr_matrix(
-            (matrix.data, np.searchsorted(used, matrix.indices).astype(np.int32), matrix.indptr),
-            shape=(matrix.shape[0], len(used)),
-        )
-        out.has_sorted_indices = True
-        pairs = self.pairs[used]
-        words = {k: self.words[k] for k in set(pairs.ravel().tolist()) if k}
-        return KeyedCounts(self.keys[used], pairs, words, out)
+        return self._columns(used, np.searchsorted(used, matrix.indices).astype(np.int32), matrix)
 
     def take(self, rows: np.ndarray[Any, Any]) -> KeyedCounts:
         """The counts of ``rows`` (ascending), without the terms none of them holds: what :meth:`rows`
@@ -139,9 +132,14 @@ class KeyedCounts:
         matrix = self.matrix[np.asarray(rows, dtype=np.intp)]
         used = np.bincount(matrix.indices, minlength=len(self.keys)) > 0
         renumber = (np.cumsum(used) - 1).astype(np.int32)
-        out = sp.csr_matrix(
-            (matrix.data, renumber[matrix.indices], matrix.indptr), shape=(matrix.shape[0], int(used.sum()))
-        )
+        return self._columns(np.flatnonzero(used), renumber[matrix.indices], matrix)
+
+    def _columns(
+        self, used: np.ndarray[Any, Any], indices: np.ndarray[Any, Any], matrix: sp.csr_matrix
+    ) -> KeyedCounts:
+        """The counts of ``matrix`` (rows of this one) in the columns ``used`` (ascending), their
+        entries' new column numbers being ``indices``."""
+        out = sp.csr_matrix((matrix.data, indices, matrix.indptr), shape=(matrix.shape[0], len(used)))
         out.has_sorted_indices = True
         pairs = self.pairs[used]
         words = {k: self.words[k] for k in set(pairs.ravel().tolist()) if k}
