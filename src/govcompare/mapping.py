@@ -576,9 +576,10 @@ class EvidenceMap:
         window = self.mapper.context_window
         _, groups = self.document_groups()
         order = np.concatenate([np.zeros(0, dtype=np.intp), *groups])  # passages grouped by document
-        ends = np.cumsum([len(g) for g in groups])
-        first = np.repeat(ends - np.array([len(g) for g in groups]), [len(g) for g in groups])
-        last = np.repeat(ends, [len(g) for g in groups])  # one past each passage's document's last
+        lengths = np.array([len(g) for g in groups], dtype=np.intp)
+        ends = np.cumsum(lengths)
+        first = np.repeat(ends - lengths, lengths)
+        last = np.repeat(ends, lengths)  # one past each passage's document's last
         at = np.arange(len(order))
         lo, hi = np.maximum(at - window, first), np.minimum(at + window + 1, last)
         grouped = values[order].astype(np.float64)

@@ -181,8 +181,9 @@ class Passage:
 
     ``Passage(document, number, start, end, text)`` holds its text; :meth:`within` makes one that keeps a
     reference to the whole document's text and slices its own when asked (``text``), so the passages of
-    a corpus do not hold a second copy of it. Either way a passage compares, hashes and pickles by
-    ``(document, number, start, end, text)`` and cannot be changed.
+    a corpus do not hold a second copy of it. Either way a passage compares and hashes by
+    ``(document, number, start, end, text)`` and cannot be changed; pickled, it carries what it refers to
+    (the passages of one document pickled together carry its text once).
     """
 
     __slots__ = ("_base", "_source", "document", "end", "number", "start")
