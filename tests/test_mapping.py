@@ -8,7 +8,7 @@ import pytest
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 
-from govcompare import mapping
+from govcompare import features, mapping
 from govcompare.errors import MappingError
 from govcompare.features import FeatureSpace, KeyedCounts, l2_normalize
 from govcompare.frameworks import load_frameworks
@@ -264,6 +264,26 @@ def test_a_document_whose_only_evidence_is_on_one_side_leans_that_way_however_li
     assert (table.loc["none", "ci_low"], table.loc["none", "ci_high"]) == (0.0, 0.0)
 
 
+@pytest.mark.parametrize("attributed", [1, 3, 12, 40])
+def test_leaning_interval_is_the_plain_bootstrap_of_the_passages(attributed: int) -> None:
+    """Drawing only the weighed passages (a binomial number of them) is the bootstrap of all passages:
+    its interval matches one made by resampling every passage, up to the resampling noise."""
+    rng = np.random.default_rng(7)
+    n = 40
+    w = np.zeros((n, 2))
+    sides = rng.integers(0, 2, attributed)
+    w[rng.choice(n, attributed, replace=False), sides] = rng.uniform(0.1, 0.6, attributed)
+    resamples = 20_000
+    emap = _map_with_scores(["a"], [[0.0, 0.0]], n_bootstrap=resamples)
+    _, low, high = emap._leaning(w, "a")
+    draws = rng.integers(0, n, size=(resamples, n))
+    sums_a, sums_b = w[draws, 0].sum(axis=1), w[draws, 1].sum(axis=1)
+    some = sums_a + sums_b > 0
+    plain = (sums_b[some] - sums_a[some]) / (sums_a[some] + sums_b[some])
+    expected_low, expected_high = np.quantile(plain, [0.025, 0.975])
+    assert low == pytest.approx(expected_low, abs=0.03) and high == pytest.approx(expected_high, abs=0.03)
+
+
 def test_concat_taking_merges_the_parts_and_lets_each_go_once_copied() -> None:
     import gc
     import weakref
@@ -288,3 +308,20 @@ def test_taking_rows_of_counts_is_counting_those_texts(rows: list[int]) -> None:
     assert (taken.matrix != alone.matrix).nnz == 0 and taken.matrix.shape == alone.matrix.shape
     named = {k for k in taken.pairs.ravel().tolist() if k}
     assert set(taken.words) == named and taken.words.items() <= alone.words.items()
+
+
+@pytest.mark.parametrize("rows", [[0], [1, 2, 5], [0, 2, 4, 6, 7], [0, 1, 2, 4, 5, 6, 7], list(range(8))])
+def test_taking_rows_in_place_gives_the_same_counts_without_a_copy(
+    rows: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(features, "_BLOCK_ENTRIES", 7)  # entries moved a few at a time, runs overlapping
+    texts = [p.text for p in _corpus()]
+    expected = KeyedCounts.count(texts).take(np.array(rows))
+    counts = KeyedCounts.count(texts)
+    data = counts.matrix.data
+    taken = counts.take(np.array(rows), consume=True)
+    if 2 * taken.matrix.nnz >= len(data):  # (SciPy copies a view of under half its array, to free it)
+        assert np.shares_memory(taken.matrix.data, data)  # the original's arrays, reused
+    assert np.array_equal(taken.keys, expected.keys) and np.array_equal(taken.pairs, expected.pairs)
+    assert taken.matrix.shape == expected.matrix.shape and (taken.matrix != expected.matrix).nnz == 0
+    assert np.array_equal(taken.matrix.indptr, expected.matrix.indptr) and taken.words == expected.words

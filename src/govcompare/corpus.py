@@ -715,7 +715,7 @@ def near_duplicate_sets(
         last_text = max(first_text + 1, int(np.searchsorted(ends, start + _PREFIX_CHUNK, side="right")))
         chunk = np.concatenate(sets[first_text:last_text])
         n = sizes[first_text:last_text]
-        text = np.repeat(np.arange(first_text, last_text), n)
+        text = np.repeat(np.arange(first_text, last_text, dtype=_index_type(len(sets))), n)
         rarity = frequency[_bucket(chunk, shift)]
         # Each set is sorted, so a stable sort by (text, rarity) leaves ties in value order.
         order = np.argsort((text - first_text) * top + rarity, kind="stable")
@@ -777,21 +777,26 @@ def _candidate_pairs(
     Pairs are made a few million at a time and those of incompatible sizes dropped at once, so texts that
     share many prefix shingles (boilerplate, reprinted paragraphs) do not make an array of every pair.
     """
+    # Positions are 32-bit where they fit: on a million passages each array here is ~10M long.
+    index = _index_type(len(values))
     by_value = np.argsort(values, kind="stable")  # owners stay in text order within a value
     values, owners = values[by_value], owners[by_value]
-    position = np.arange(len(values))
+    del by_value
+    position = np.arange(len(values), dtype=index)
     group_start = np.maximum.accumulate(np.where(np.r_[True, values[1:] != values[:-1]], position, 0))
+    del values
     earlier = position - group_start  # members of the same group before this one
-    before = np.cumsum(earlier) - earlier  # pairs made by the entries before this one
+    del position
+    before = np.cumsum(earlier, dtype=np.int64) - earlier  # pairs made by the entries before this one
     found: list[np.ndarray[Any, Any]] = []
     kept = 0
     at = 0
-    while at < len(values):
+    while at < len(owners):
         stop = max(at + 1, int(np.searchsorted(before, before[at] + _PAIRS_AT_A_TIME, side="right")))
         n_pairs = earlier[at:stop]
         offsets = np.arange(int(n_pairs.sum())) - np.repeat(before[at:stop] - before[at], n_pairs)
-        later = np.repeat(owners[at:stop], n_pairs)
-        first = owners[np.repeat(group_start[at:stop], n_pairs) + offsets]
+        later = np.repeat(owners[at:stop], n_pairs).astype(np.int64)
+        first = owners[np.repeat(group_start[at:stop], n_pairs) + offsets].astype(np.int64)
         m, n = sizes[first], sizes[later]
         possible = np.minimum(m, n) >= threshold * np.maximum(m, n) - 1e-9
         keys = sorted_unique(later[possible] * len(sizes) + first[possible])
@@ -805,6 +810,11 @@ def _candidate_pairs(
         return None
     j, i = np.divmod(keys, len(sizes))
     return list(zip(j.tolist(), i.tolist(), strict=True))
+
+
+def _index_type(length: int) -> type[np.signedinteger[Any]]:
+    """The narrowest of int32 and int64 that numbers ``length`` things."""
+    return np.int32 if length < 2**31 else np.int64
 
 
 def _similar(a: np.ndarray[Any, Any], b: np.ndarray[Any, Any], threshold: float) -> bool:

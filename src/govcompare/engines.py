@@ -278,6 +278,9 @@ def _assemble(plan: CorpusPlan, results: Sequence[_PartResult], strict: bool) ->
     """The corpus of all parts (duplicates found across them), and the passages and counts it keeps."""
     shingles = {k: v for result in results for k, v in result.shingles.items()}
     corpus = plan.assemble([r for result in results for r in result.reads], strict=strict, shingles=shingles)
+    del shingles  # done with (a million passages' shingles are 0.4 GB): freed before the counts are cut
+    for result in results:
+        result.shingles.clear()
     kept = {document.id for document in corpus.documents}
     passages: list[Passage] = []
     counts: list[KeyedCounts] = []
@@ -291,12 +294,13 @@ def _assemble(plan: CorpusPlan, results: Sequence[_PartResult], strict: bool) ->
 
 
 def _kept_counts(counts: KeyedCounts | None, rows: list[int]) -> KeyedCounts | None:
-    """The counts of ``rows`` (ascending): the passages of duplicates dropped."""
+    """The counts of ``rows`` (ascending): the passages of duplicates dropped (in ``counts``' own
+    arrays, which the part's result no longer needs)."""
     if not rows or counts is None:
         return None
     if len(rows) == counts.n_texts:
         return counts
-    return counts.take(np.array(rows, dtype=np.intp))
+    return counts.take(np.array(rows, dtype=np.intp), consume=True)
 
 
 # --- Dask -------------------------------------------------------------------------------------------

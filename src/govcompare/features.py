@@ -126,13 +126,39 @@ class KeyedCounts:
         used = sorted_unique(matrix.indices)
         return self._columns(used, np.searchsorted(used, matrix.indices).astype(np.int32), matrix)
 
-    def take(self, rows: np.ndarray[Any, Any]) -> KeyedCounts:
+    def take(self, rows: np.ndarray[Any, Any], *, consume: bool = False) -> KeyedCounts:
         """The counts of ``rows`` (ascending), without the terms none of them holds: what :meth:`rows`
-        gives for a range, for any rows at once (columns renumbered through a table, not a search)."""
-        matrix = self.matrix[np.asarray(rows, dtype=np.intp)]
-        used = np.bincount(matrix.indices, minlength=len(self.keys)) > 0
-        renumber = (np.cumsum(used) - 1).astype(np.int32)
-        return self._columns(np.flatnonzero(used), renumber[matrix.indices], matrix)
+        gives for a range, for any rows at once (columns renumbered through a table, not a search).
+
+        With ``consume``, the kept entries are moved to the front of this object's own arrays, a block
+        at a time, and the result is built on them: no copy of the counts is made (on a million
+        passages a copy is 0.75 GB beside the original), and this object must not be used afterwards.
+        """
+        rows = np.asarray(rows, dtype=np.intp)
+        if not consume:
+            matrix = self.matrix[rows]
+            used = np.bincount(matrix.indices, minlength=len(self.keys)) > 0
+            renumber = (np.cumsum(used) - 1).astype(np.int32)
+            return self._columns(np.flatnonzero(used), renumber[matrix.indices], matrix)
+        indptr, indices, data = self.matrix.indptr, self.matrix.indices, self.matrix.data
+        lengths = np.diff(indptr)[rows]
+        kept_indptr = np.concatenate([[0], np.cumsum(lengths)]).astype(indptr.dtype)
+        used = np.zeros(len(self.keys), dtype=bool)
+        at = 0
+        for start, stop in _spans(indptr[rows], indptr[rows + 1]):
+            for lo in range(start, stop, _BLOCK_ENTRIES):  # forward, and never past what is read
+                hi = min(stop, lo + _BLOCK_ENTRIES)
+                data[at : at + hi - lo] = data[lo:hi]
+                indices[at : at + hi - lo] = indices[lo:hi]
+                used[indices[at : at + hi - lo]] = True
+                at += hi - lo
+        data, indices = data[:at], indices[:at]
+        if not used.all():
+            renumber = (np.cumsum(used) - 1).astype(indices.dtype)
+            for lo in range(0, at, _BLOCK_ENTRIES):
+                indices[lo : lo + _BLOCK_ENTRIES] = renumber[indices[lo : lo + _BLOCK_ENTRIES]]
+        matrix = sp.csr_matrix((data, indices, kept_indptr), shape=(len(rows), len(self.keys)), copy=False)
+        return self._columns(np.flatnonzero(used), indices, matrix)
 
     def _columns(
         self, used: np.ndarray[Any, Any], indices: np.ndarray[Any, Any], matrix: sp.csr_matrix
@@ -257,6 +283,15 @@ def l2_normalize(matrix: sp.csr_matrix) -> sp.csr_matrix:
         norms[norms == 0] = 1.0
         np.divide(matrix.data[lo:hi], norms.take(rows).astype(np.float32), out=data[lo:hi])
     return sp.csr_matrix((data, matrix.indices, matrix.indptr), shape=matrix.shape)
+
+
+def _spans(starts: np.ndarray[Any, Any], stops: np.ndarray[Any, Any]) -> list[tuple[int, int]]:
+    """Entry ranges ``(start, stop)`` with adjacent ones joined: the entries of ascending rows."""
+    if not len(starts):
+        return []
+    breaks = np.flatnonzero(starts[1:] != stops[:-1]) + 1
+    firsts, lasts = np.r_[0, breaks], np.r_[breaks, len(starts)] - 1
+    return list(zip(starts[firsts].tolist(), stops[lasts].tolist(), strict=True))
 
 
 def _blocks(indptr: np.ndarray[Any, Any]) -> list[tuple[int, int]]:
