@@ -36,9 +36,9 @@ from govcompare.readers.base import ReadResult
 
 __all__ = ["Cache", "default_cache_folder"]
 
-_FORMAT = 3
+_FORMAT = 4
 # A run of documents: each one's passage spans and shingle set, and the counts of all their passages.
-Counted = tuple[list[list[tuple[int, int]]], list["np.ndarray[Any, Any]"], KeyedCounts | None]
+Counted = tuple[list["np.ndarray[Any, Any]"], list["np.ndarray[Any, Any]"], KeyedCounts | None]
 
 
 def default_cache_folder() -> Path:

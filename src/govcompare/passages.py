@@ -132,15 +132,19 @@ class Segmenter:
         """The passages of one document, numbered from 1."""
         return self.passages(document, self.spans(document.text))
 
-    def passages(self, document: Document, spans: Sequence[tuple[int, int]]) -> list[Passage]:
-        """The passages of ``document`` at ``spans`` (from :meth:`spans`), numbered from 1."""
+    def passages(
+        self, document: Document, spans: Sequence[tuple[int, int]] | np.ndarray[Any, Any]
+    ) -> list[Passage]:
+        """The passages of ``document`` at ``spans`` (from :meth:`spans`, or as an n x 2 array), numbered
+        from 1."""
         if len(spans) > self.max_passages:
             raise CorpusError(
                 f"{document.path}: {len(spans):,} passages, over the limit of {self.max_passages:,} "
                 "per document (--max-passages)"
             )
         text = document.text  # each passage refers to it: no copy of the text per passage
-        return [Passage.within(document.id, i, s, e, text) for i, (s, e) in enumerate(spans, start=1)]
+        pairs = spans.tolist() if isinstance(spans, np.ndarray) else spans
+        return [Passage.within(document.id, i, s, e, text) for i, (s, e) in enumerate(pairs, start=1)]
 
 
 def _strip(text: str, start: int, end: int) -> tuple[int, int]:
