@@ -285,8 +285,11 @@ def _discover(inputs: list[Path], root: Path) -> list[_Found]:
     found: dict[str, _Found] = {}
     visited: set[str] = set()
 
-    def add(path: Path, problem: str | None = None, status: InputStatus = "failed") -> None:
-        doc_id = PurePosixPath(*Path(os.path.relpath(_absolute(path), root)).parts).as_posix()
+    def id_of(path: Path) -> str:
+        return PurePosixPath(*Path(os.path.relpath(_absolute(path), root)).parts).as_posix()
+
+    def add(path: Path, problem: str | None = None, status: InputStatus = "failed", doc_id: str = "") -> None:
+        doc_id = doc_id or id_of(path)
         found.setdefault(doc_id, _Found(path, doc_id, problem, status))
 
     def walk(start: Path, linked: list[Path]) -> None:
@@ -303,10 +306,14 @@ def _discover(inputs: list[Path], root: Path) -> list[_Found]:
                 add(folder, f"cannot list the folder: {exc.strerror or exc}")
                 continue
             subfolders: list[Path] = []
+            prefix = id_of(folder)
+            prefix = "" if prefix == "." else prefix + "/"
             for entry in entries:
                 path = Path(entry.path)
-                if not entry.is_dir():
-                    add(path, *_problem(path))
+                if entry.is_file() and not entry.name.startswith("."):  # a regular file, or a link to one
+                    add(path, doc_id=prefix + entry.name)  # (no stat: the folder listing tells)
+                elif not entry.is_dir():
+                    add(path, *_problem(path), doc_id=prefix + entry.name)
                 elif not entry.name.startswith("."):
                     (linked if entry.is_symlink() else subfolders).append(path)
             stack.extend(reversed(subfolders))
