@@ -206,8 +206,13 @@ class Passage:
         return passage
 
     def _set(self, document: str, number: int, start: int, end: int, source: str, base: int) -> None:
-        for name, value in zip(self.__slots__, (base, source, document, end, number, start), strict=True):
-            object.__setattr__(self, name, value)
+        setattr_ = object.__setattr__  # (a million passages are made per run: no loop here)
+        setattr_(self, "document", document)
+        setattr_(self, "number", number)
+        setattr_(self, "start", start)
+        setattr_(self, "end", end)
+        setattr_(self, "_source", source)
+        setattr_(self, "_base", base)
 
     @property
     def text(self) -> str:
