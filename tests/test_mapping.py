@@ -150,7 +150,7 @@ def test_passages_without_terms_are_a_mapping_error() -> None:
 
 
 def test_queries_and_scores_are_the_unbatched_floats(monkeypatch: pytest.MonkeyPatch) -> None:
-    fs = load_frameworks([FRAMEWORKS / "good_minimal.yaml", FRAMEWORKS / "good_second.yaml"])
+    fs = load_frameworks(Path(__file__).parents[1] / "frameworks")  # the bundled ones: opposite terms too
     mapper = EvidenceMapper().fit(_corpus())
     principles = [p for _, p in fs.principles()]
 
@@ -176,14 +176,19 @@ def test_queries_and_scores_are_the_unbatched_floats(monkeypatch: pytest.MonkeyP
     ).tocsr()
     opposite = sp.vstack([component(p.opposite_terms) for p in principles]).tocsr()
     queries, got_opposite = mapper.queries(principles)
+    assert opposite.nnz and mapper.opposite_penalty  # the subtraction is exercised
     for got, want in ((queries, expected), (got_opposite, opposite)):
         for name in ("data", "indices", "indptr"):
             assert np.array_equal(getattr(got, name), getattr(want, name))
-    scores = np.asarray((mapper.matrix_ @ expected.T).todense(), dtype=np.float64)
-    scores -= mapper.opposite_penalty * np.asarray((mapper.matrix_ @ opposite.T).todense())
+    combined = expected - np.float32(mapper.opposite_penalty) * opposite  # a score is linear in the query
+    scores = np.asarray((mapper.matrix_ @ combined.T).todense())
+    assert scores.dtype == np.float32
     np.clip(scores, 0.0, None, out=scores)
     monkeypatch.setattr(mapping, "_BLOCK", 2)  # several blocks, scored on two threads
-    assert np.array_equal(mapper.match(fs).scores, scores.astype(np.float32))
+    assert np.array_equal(mapper.match(fs).scores, scores)
+    apart = np.asarray((mapper.matrix_ @ expected.T).todense(), dtype=np.float64)
+    apart -= mapper.opposite_penalty * np.asarray((mapper.matrix_ @ opposite.T).todense())
+    assert np.allclose(scores, np.clip(apart, 0.0, None), rtol=1e-5, atol=1e-7)  # the two products
 
 
 @pytest.mark.parametrize("seed", range(10))

@@ -424,20 +424,22 @@ def _scores(
 ) -> np.ndarray[Any, np.dtype[np.float32]]:
     """Cosine scores of every passage with every query, less ``penalty`` x the opposite-term scores.
 
-    The same floats as ``matrix @ queries.T`` (less ``penalty * matrix @ opposite.T``, clipped at 0)
-    in float64 and then float32, computed faster. Those sums run over a passage's terms in stored
-    order, in float32; only terms some query holds add anything, so each block of passages keeps just
-    those entries (in order) and multiplies them by the dense query columns: the additions that remain
-    are the same ones, and adding a query's zeros leaves a sum unchanged. One float32 subtraction
-    rounds as the float64 one rounded to float32 does (float64 holds more than twice float32's
-    digits). Blocks run on two threads; NumPy and SciPy release the GIL.
+    A score is linear in the query, so both come from one product with ``queries - penalty * opposite``
+    (in float32), clipped at 0: the same floats as ``matrix @ (queries - penalty * opposite).T``, computed
+    faster. Those sums run over a passage's terms in stored order, in float32; only terms some query
+    holds add anything, so each block of passages keeps just those entries (in order) and multiplies
+    them by the dense query columns: the additions that remain are the same ones, and adding a query's
+    zeros leaves a sum unchanged. Blocks run on two threads; NumPy and SciPy release the GIL.
     """
     subtract = bool(penalty) and opposite.nnz > 0
-    k = queries.shape[0]
-    both = (sp.vstack([queries, opposite]) if subtract else queries).T.tocsr()
-    used = np.diff(both.indptr) > 0
+    combined = sp.csr_matrix(
+        queries - np.float32(penalty) * opposite if subtract else queries, dtype=np.float32
+    )
+    k = combined.shape[0]
+    by_term = combined.T.tocsr()
+    used = np.diff(by_term.indptr) > 0
     column = np.cumsum(used, dtype=np.int32) - 1  # a used term's row in the dense query columns
-    dense = both[used].toarray()
+    dense = by_term[used].toarray()
     n = matrix.shape[0]
     out = np.empty((n, k), dtype=np.float32)
 
@@ -451,12 +453,9 @@ def _scores(
             (matrix.data[lo:hi].take(kept), column.take(indices.take(kept)), indptr),
             shape=(stop - start, len(dense)),
         )
-        product = rows @ dense
+        out[start:stop] = rows @ dense
         if subtract:
-            np.subtract(product[:, :k], penalty * product[:, k:], out=out[start:stop])
             np.clip(out[start:stop], 0.0, None, out=out[start:stop])
-        else:
-            out[start:stop] = product
 
     starts = range(0, n, _BLOCK)
     if len(starts) == 1:
