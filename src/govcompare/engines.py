@@ -305,20 +305,20 @@ def _assemble(
         for document, spans, at in result.rows(kept):
             passages.extend(segmenter.passages(document, spans))
             rows.extend(at)
-        found = _kept_counts(result.counts, rows)
+        found = _kept_counts(result.counts, rows, consume=True)  # the part's result is ours alone
         if found is not None:
             counts.append(found)
     return Ingested(corpus, passages, counts)
 
 
-def _kept_counts(counts: KeyedCounts | None, rows: list[int]) -> KeyedCounts | None:
-    """The counts of ``rows`` (ascending): the passages of duplicates dropped (in ``counts``' own
-    arrays, which the part's result no longer needs)."""
+def _kept_counts(counts: KeyedCounts | None, rows: list[int], consume: bool) -> KeyedCounts | None:
+    """The counts of ``rows`` (ascending): the passages of duplicates dropped; with ``consume``, in
+    ``counts``' own arrays (when nothing else will read them)."""
     if not rows or counts is None:
         return None
     if len(rows) == counts.n_texts:
         return counts
-    return counts.take(np.array(rows, dtype=np.intp), consume=True)
+    return counts.take(np.array(rows, dtype=np.intp), consume=consume)
 
 
 # --- Dask -------------------------------------------------------------------------------------------
@@ -400,7 +400,7 @@ def _without_counts(result: _PartResult) -> _PartResult:
 
 
 def _kept_part(result: _PartResult, rows: list[int]) -> KeyedCounts | None:
-    return _kept_counts(result.counts, rows)
+    return _kept_counts(result.counts, rows, consume=False)  # Dask may hand the result to another task
 
 
 @contextlib.contextmanager

@@ -145,7 +145,7 @@ class KeyedCounts:
         kept_indptr = np.concatenate([[0], np.cumsum(lengths)]).astype(indptr.dtype)
         used = np.zeros(len(self.keys), dtype=bool)
         at = 0
-        for start, stop in _spans(indptr[rows], indptr[rows + 1]):
+        for start, stop in _joined_ranges(indptr[rows], indptr[rows + 1]):
             for lo in range(start, stop, _BLOCK_ENTRIES):  # forward, and never past what is read
                 hi = min(stop, lo + _BLOCK_ENTRIES)
                 data[at : at + hi - lo] = data[lo:hi]
@@ -285,7 +285,7 @@ def l2_normalize(matrix: sp.csr_matrix) -> sp.csr_matrix:
     return sp.csr_matrix((data, matrix.indices, matrix.indptr), shape=matrix.shape)
 
 
-def _spans(starts: np.ndarray[Any, Any], stops: np.ndarray[Any, Any]) -> list[tuple[int, int]]:
+def _joined_ranges(starts: np.ndarray[Any, Any], stops: np.ndarray[Any, Any]) -> list[tuple[int, int]]:
     """Entry ranges ``(start, stop)`` with adjacent ones joined: the entries of ascending rows."""
     if not len(starts):
         return []
