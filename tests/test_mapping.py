@@ -330,3 +330,14 @@ def test_taking_rows_in_place_gives_the_same_counts_without_a_copy(
     assert np.array_equal(taken.keys, expected.keys) and np.array_equal(taken.pairs, expected.pairs)
     assert taken.matrix.shape == expected.matrix.shape and (taken.matrix != expected.matrix).nnz == 0
     assert np.array_equal(taken.matrix.indptr, expected.matrix.indptr) and taken.words == expected.words
+
+
+def test_group_max_is_the_maximum_over_each_group_of_columns(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(mapping, "_BLOCK", 3)  # blocks of rows, on two threads
+    scores = np.random.default_rng(3).random((10, 5), dtype=np.float32)
+    groups = [np.array([1, 0, 1, 0, 0], bool), np.array([0, 1, 0, 1, 1], bool), np.zeros(5, bool)]
+    got = mapping._group_max(scores, groups)
+    assert got.dtype == np.float32 and got.shape == (10, 3)
+    assert np.array_equal(got[:, 0], scores[:, [0, 2]].max(axis=1))
+    assert np.array_equal(got[:, 1], scores[:, [1, 3, 4]].max(axis=1))
+    assert not got[:, 2].any()  # a framework without principles scores 0
