@@ -204,3 +204,31 @@ def test_warns_when_cjk_text_has_no_font(tmp_path: Path, monkeypatch: pytest.Mon
     monkeypatch.setattr(charts, "cjk_font", lambda: None)
     with pytest.warns(charts.CJKFontWarning, match="no CJK font is installed"):
         write_report(run("frameworks", corpus), tmp_path / "out", formats=["md", "pdf"])
+
+
+def test_a_large_corpus_lists_the_documents_with_most_passages_and_the_files_not_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past the report's limits, the tables keep what a brief needs and say where the rest is."""
+    from govcompare.report import context
+    from govcompare.report.render import render_html, render_markdown
+
+    seed = Path("seeds/001_f72f5fa6bde90f24.txt").read_text(encoding="utf-8")
+    paragraphs = [p for p in seed.split("\n\n") if len(p) > 200]
+    for n in range(1, 6):  # doc-n holds n paragraphs, so n passages or about
+        (tmp_path / f"doc-{n}.txt").write_text("\n\n".join(paragraphs[:n]), encoding="utf-8")
+    (tmp_path / "figure.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    monkeypatch.setattr(context, "REPORT_DOCUMENTS", 2)
+    monkeypatch.setattr(context, "REPORT_INPUTS", 3)
+    result = run("frameworks", tmp_path)
+    most = result.documents.sort_values(["passages", "document"], ascending=[False, True]).document[:2]
+    ctx = context.build_context(result, corpus_label="test")
+    assert [d["document"] for d in ctx.documents] == sorted(most)
+    assert [i["path"] for i in ctx.inputs] == [str(tmp_path / "figure.png")]
+    markdown = render_markdown(ctx)
+    assert (
+        "The 2 of 5 documents with the most passages; every document is in `data/documents.csv`." in markdown
+    )
+    assert "the 5 files read are listed with their SHA-256 in `data/inputs.csv`" in markdown
+    assert "doc-1.txt" not in markdown.split("## Inputs")[1]
+    assert "The 2 of 5 documents with the most passages" in render_html(ctx)

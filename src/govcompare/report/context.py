@@ -37,6 +37,10 @@ def run_date() -> str:
     return dt.date.today().isoformat()
 
 
+REPORT_DOCUMENTS = 100  # rows of the report's document table; data/documents.csv has every document
+REPORT_INPUTS = 100  # up to this many files, every one is listed under Inputs; beyond, those not read
+
+
 @dataclass
 class ReportContext:
     """What the report templates render."""
@@ -56,6 +60,8 @@ class ReportContext:
     parameters: list[tuple[str, str]]
     quality: dict[str, Any] | None
     inputs: list[dict[str, Any]]
+    documents_total: int = 0  # documents in the corpus (``documents`` may list fewer)
+    inputs_read_unlisted: int = 0  # files read that ``inputs`` does not list (a large corpus)
     charts: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -208,7 +214,7 @@ def build_context(
             "ci": _fmt_ci(r["ci_low"], r["ci_high"]),
             "top_principle": r["top_principle"],
         }
-        for r in result.documents.to_dict("records")
+        for r in _listed_documents(result.documents).to_dict("records")
     ]
     keyness = [
         {
@@ -286,9 +292,11 @@ def build_context(
             ],
             "notes": evaluation.notes,
         }
+    records = result.corpus.records
+    listed = records if len(records) <= REPORT_INPUTS else [r for r in records if r.status != "read"]
     inputs = [
         {"path": r.path, "status": r.status, "reason": r.reason or "", "sha256": (r.sha256 or "")[:12]}
-        for r in result.corpus.records
+        for r in listed
     ]
     return ReportContext(
         title=title,
@@ -306,7 +314,18 @@ def build_context(
         parameters=parameters,
         quality=quality,
         inputs=inputs,
+        documents_total=len(result.documents),
+        inputs_read_unlisted=len(records) - len(listed),
     )
+
+
+def _listed_documents(documents: pd.DataFrame) -> pd.DataFrame:
+    """The documents the report lists: all of them, or on a large corpus the ``REPORT_DOCUMENTS`` with
+    the most passages (ties by id, as the leaning chart picks them), in corpus order."""
+    if len(documents) <= REPORT_DOCUMENTS:
+        return documents
+    most = documents.sort_values(["passages", "document"], ascending=[False, True], kind="stable")
+    return documents.loc[sorted(most.index[:REPORT_DOCUMENTS])]
 
 
 def _ci_text(ci: list[float] | None) -> str:
