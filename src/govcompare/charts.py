@@ -565,7 +565,7 @@ def principle_heatmap(
             )
             ranked = weight.sort_values(["hits", "total"], ascending=False, kind="stable").index
             keep = {str(d) for d in ranked[:MAX_DOCUMENTS]}
-            title += f" (the {MAX_DOCUMENTS} of {len(documents)} documents with most evidence)"
+            title += f" (the {MAX_DOCUMENTS} of {len(documents):,} documents with most evidence)"
             documents = [d for d in documents if d in keep]
         rows: list[tuple[str, str]] = []
         for fid in fids:

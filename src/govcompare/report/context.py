@@ -357,20 +357,22 @@ def _summary(result: Analysis, dims: dict[str, Any]) -> list[str]:
     attributed = passages[passages.label != NEUTRAL]
     if len(attributed):
         by_dim = attributed.groupby("top_dimension").size().sort_values(ascending=False)
-        strongest = ", ".join(f"{dims[str(d)].name.lower()} ({n})" for d, n in by_dim.head(3).items())
-        share = ", ".join(f"{(passages.label == f).sum()} to {f}" for f in ids)
+        strongest = ", ".join(f"{dims[str(d)].name.lower()} ({n:,})" for d, n in by_dim.head(3).items())
+        share = ", ".join(f"{(passages.label == f).sum():,} to {f}" for f in ids)
         out.append(
-            f"Of {len(passages)} passages, {share} and {(passages.label == NEUTRAL).sum()} neutral; "
+            f"Of {len(passages):,} passages, {share} and {(passages.label == NEUTRAL).sum():,} neutral; "
             f"the corpus holds the most attributed evidence on {strongest} (passages)."
         )
     else:
-        out.append(f"None of the {len(passages)} passages is attributed clearly to a framework.")
+        out.append(f"None of the {len(passages):,} passages is attributed clearly to a framework.")
     docs = result.documents
     counts = docs.leaning.value_counts()
     mixed = int(counts.get("mixed", 0))
-    parts = [f"{n} lean{'s' if n == 1 else ''} to {f}" for f in ids for n in [int(counts.get(f, 0))]]
-    parts.append(f"{mixed} {'is' if mixed == 1 else 'are'} mixed")
-    sentence = f"Of {len(docs)} documents, " + ", ".join(parts) + " (95% bootstrap intervals over passages)."
+    parts = [f"{n:,} lean{'s' if n == 1 else ''} to {f}" for f in ids for n in [int(counts.get(f, 0))]]
+    parts.append(f"{mixed:,} {'is' if mixed == 1 else 'are'} mixed")
+    sentence = (
+        f"Of {len(docs):,} documents, " + ", ".join(parts) + " (95% bootstrap intervals over passages)."
+    )
     decided = docs[docs.leaning != "mixed"].copy()
     if len(decided):
         decided["width"] = decided.ci_high - decided.ci_low

@@ -55,7 +55,13 @@ def _environment(autoescape: bool) -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
     )
-    env.filters.update(md=md_escape, cell=md_cell, segments_md=_segments_md, segments_cell=_segments_cell)
+    env.filters.update(
+        md=md_escape,
+        cell=md_cell,
+        segments_md=_segments_md,
+        segments_cell=_segments_cell,
+        count=lambda n: f"{n:,}",  # 8,811 documents
+    )
     return env
 
 
@@ -127,7 +133,7 @@ def build_charts(result: Analysis, corpus_label: str) -> list[dict[str, Any]]:
     ids = result.frameworks.ids
     source = (
         f"Source: govcompare {__version__}; corpus: {corpus_label} "
-        f"({len(result.corpus.documents)} documents); TF-IDF cosine similarity"
+        f"({len(result.corpus.documents):,} documents); TF-IDF cosine similarity"
     )
     names = {d.id: d.name for d in result.frameworks.dimensions.dimensions}
     figures: dict[str, Callable[[], Any]] = {
