@@ -11,6 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from govcompare import cache as cache_module
+from govcompare import corpus as corpus_module
 from govcompare import engines
 from govcompare.cli import app
 from govcompare.engines import DaskRows, Engine
@@ -116,18 +117,25 @@ def test_cache_rerun_counts_only_the_changed_documents_run_and_gives_the_same_ta
     documents = _many_documents(tmp_path / "corpus")
     settings = Settings(cache=tmp_path / "cache")
     counted = _Counted(monkeypatch)
+    checks: list[int] = []  # near-duplicate checks run, by number of documents
+    real_check = corpus_module.near_duplicate_sets
+    monkeypatch.setattr(
+        corpus_module, "near_duplicate_sets", lambda sets: checks.append(len(sets)) or real_check(sets)
+    )
     cold = run("frameworks", tmp_path / "corpus", settings)
     total = sum(counted.passages)
-    assert total >= len(cold.emap.mapper.passages_) > 0  # (a few documents are near-duplicates)
+    assert total >= len(cold.emap.mapper.passages_) > 0
+    assert cold.corpus.summary()["duplicate"] > 0  # (a few documents are near-duplicates)
     assert 1 < len(list((tmp_path / "cache").rglob("*.pkl"))) < len(documents)  # runs, not documents
     warm = run("frameworks", tmp_path / "corpus", settings)
-    assert sum(counted.passages) == total  # nothing counted again
+    assert sum(counted.passages) == total and len(checks) == 1  # nothing counted or checked again
     _assert_same(warm, cold)
 
     documents[60].write_text(documents[60].read_text() + "\n\nCyber sovereignty matters.\n")
     again = run("frameworks", tmp_path / "corpus", settings)
     recounted = sum(counted.passages) - total
     assert 0 < recounted < total / 2  # the changed document's run only
+    assert len(checks) == 2  # a changed document: near-duplicates found again
     _assert_same(again, run("frameworks", tmp_path / "corpus", Settings()))
 
 

@@ -3,10 +3,12 @@
     cache = Cache(Path("~/.cache/govcompare").expanduser())
     cache.load_text(sha256_of_file_bytes, ".pdf")          # (text, ReadResult) or None
     cache.load_counts(text_digests, segmenter)              # a run of documents: Counted or None
+    cache.load_near_duplicates(key)                         # ids and text hashes -> {duplicate: kept}
 
 Text is kept for the formats whose reading costs more than loading an entry (PDF, HTML, DOCX; not plain
 text or Markdown). Counts are kept for runs of consecutive documents (see ``govcompare.engines``): one
 entry per run rather than per document, so a corpus of many small files is not thousands of files here.
+The near-duplicates of a whole corpus are one entry, found again only when a document of it changes.
 
 An entry's name is a BLAKE2 hash of what decides its content: the kind of entry, the content hash, the
 settings that shape it (the passage sizes), and a fingerprint of govcompare's own code. Another version,
@@ -112,3 +114,17 @@ class Cache:
 
     def save_counts(self, text_digests: list[str], segmenter: Segmenter, value: Counted) -> None:
         self._save(self._path("counts", repr(segmenter), *text_digests), value)
+
+    def load_near_duplicates(self, key: list[str]) -> dict[str, str] | None:
+        """The near-duplicates found among documents (``key``: the settings, each one's id and text
+        hash), each duplicate's id mapped to the id of the one it repeats."""
+        value = self._load(self._path("near-duplicates", *key))
+        if not (
+            isinstance(value, dict)
+            and all(isinstance(k, str) and isinstance(v, str) for k, v in value.items())
+        ):
+            return None
+        return value
+
+    def save_near_duplicates(self, key: list[str], found: dict[str, str]) -> None:
+        self._save(self._path("near-duplicates", *key), found)

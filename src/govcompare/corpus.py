@@ -190,10 +190,12 @@ class CorpusPlan:
         *,
         strict: bool = False,
         shingles: dict[str, np.ndarray[Any, Any]] | None = None,
+        cache: DuplicateCache | None = None,
     ) -> Corpus:
         """The corpus from the result of reading every file: duplicates found, skipped files listed.
 
-        ``shingles`` are the documents' shingle sets by id when the engine has them already.
+        ``shingles`` are the documents' shingle sets by id when the engine has them already; with a
+        ``cache``, the near-duplicates of the same documents (ids and texts) are looked up there first.
         """
         records: dict[str, InputRecord] = {}
         for item_id, (data, count) in self.manifests.items():
@@ -207,7 +209,7 @@ class CorpusPlan:
             records[item.id] = record
             if document is not None:
                 read[item.id] = document
-        for doc_id, original in _duplicates(read, shingles).items():
+        for doc_id, original in _duplicates(read, shingles, cache).items():
             record = records[doc_id]
             records[doc_id] = InputRecord(
                 record.path, "duplicate", record.sha256, record.bytes, None, f"duplicate of {original}"
@@ -248,6 +250,15 @@ def read_file(
     """Read one file of a plan: its record, and its document if it has text."""
     record, read = _read(item, limits, cache)
     return record, None if read is None else _document(item, *read, fields)
+
+
+class DuplicateCache(Protocol):
+    """Where the near-duplicates among some documents are kept, by their ids and text hashes (see
+    govcompare.cache): a corpus read again unchanged (its frameworks edited, say) skips the check."""
+
+    def load_near_duplicates(self, key: list[str]) -> dict[str, str] | None: ...
+
+    def save_near_duplicates(self, key: list[str], found: dict[str, str]) -> None: ...
 
 
 class TextCache(Protocol):
@@ -623,7 +634,9 @@ def _manifest_rows(reader: Any, name: str) -> Iterable[tuple[str, _Entry]]:
 
 
 def _duplicates(
-    documents: dict[str, Document], shingles: dict[str, np.ndarray[Any, Any]] | None = None
+    documents: dict[str, Document],
+    shingles: dict[str, np.ndarray[Any, Any]] | None = None,
+    cache: DuplicateCache | None = None,
 ) -> dict[str, str]:
     """Map each duplicate's id to the id of the document it repeats (exact first, then near-exact)."""
     duplicates: dict[str, str] = {}
@@ -635,15 +648,23 @@ def _duplicates(
         else:
             first[digest] = doc_id
     unique = sorted(first.values())
-    shingles = shingles or {}
-    missing = [doc_id for doc_id in unique if doc_id not in shingles]
-    shingles = {
-        **shingles,
-        **dict(zip(missing, shingle_sets([documents[i].text for i in missing]), strict=True)),
-    }
-    release_free_memory()  # the near-duplicate check's arrays come on top of what the process holds
-    near = near_duplicate_sets([shingles[doc_id] for doc_id in unique])
-    duplicates.update({unique[j]: unique[i] for j, i in near.items()})
+    # What decides the answer: the settings and each document's id (earlier ids are kept) and text.
+    key = [f"jaccard {NEAR_DUPLICATE_JACCARD}", f"shingle words {SHINGLE_WORDS}"]
+    key += [f"{doc_id}\0{documents[doc_id].sha256}" for doc_id in unique]
+    near = cache.load_near_duplicates(key) if cache is not None else None
+    if near is None or not all(j in first.values() and i in first.values() for j, i in near.items()):
+        shingles = shingles or {}
+        missing = [doc_id for doc_id in unique if doc_id not in shingles]
+        shingles = {
+            **shingles,
+            **dict(zip(missing, shingle_sets([documents[i].text for i in missing]), strict=True)),
+        }
+        release_free_memory()  # the near-duplicate check's arrays come on top of what the process holds
+        found = near_duplicate_sets([shingles[doc_id] for doc_id in unique])
+        near = {unique[j]: unique[i] for j, i in found.items()}
+        if cache is not None:
+            cache.save_near_duplicates(key, near)
+    duplicates.update(near)
     return duplicates
 
 

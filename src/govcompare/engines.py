@@ -270,12 +270,12 @@ def ingest(
             progress(len(files), len(files))
     elif client is not None:
         parts = [part(a, b) for a, b in _dask_bounds(sizes, engine)]
-        return _on_workers(client, plan, parts, strict, len(files), progress)
+        return _on_workers(client, plan, parts, strict, len(files), progress, cache)
     else:
         with _client(engine) as own:
             parts = [part(a, b) for a, b in _dask_bounds(sizes, engine)]
             results = own.gather(_submit(own, parts, len(files), progress))
-    ingested = _assemble(plan, results, strict, segmenter)
+    ingested = _assemble(plan, results, strict, segmenter, cache)
     del results
     release_free_memory()  # what reading and counting freed, before the mapping weighs the counts
     return ingested
@@ -289,11 +289,16 @@ def _size(path: Path) -> int:
 
 
 def _assemble(
-    plan: CorpusPlan, results: Sequence[_PartResult], strict: bool, segmenter: Segmenter
+    plan: CorpusPlan,
+    results: Sequence[_PartResult],
+    strict: bool,
+    segmenter: Segmenter,
+    cache: Cache | None,
 ) -> Ingested:
     """The corpus of all parts (duplicates found across them), and the passages and counts it keeps."""
     shingles = {k: v for result in results for k, v in result.shingles.items()}
-    corpus = plan.assemble([r for result in results for r in result.reads], strict=strict, shingles=shingles)
+    reads = [r for result in results for r in result.reads]
+    corpus = plan.assemble(reads, strict=strict, shingles=shingles, cache=cache)
     del shingles  # done with (a million passages' shingles are 0.4 GB): freed before the counts are cut
     for result in results:
         result.shingles.clear()
@@ -384,11 +389,12 @@ def _on_workers(
     strict: bool,
     n_files: int,
     progress: Callable[[int, int], None] | None,
+    cache: Cache | None,
 ) -> Ingested:
     """The corpus and passages here; each part's counts (duplicates' rows dropped) kept on its worker."""
     futures = _submit(client, parts, n_files, progress)
     light: list[_PartResult] = client.gather(client.map(_without_counts, futures, pure=False))
-    ingested = _assemble(plan, light, strict, parts[0].segmenter)
+    ingested = _assemble(plan, light, strict, parts[0].segmenter, cache)
     kept = {document.id for document in ingested.corpus.documents}
     rows = [[i for _, _, at in result.rows(kept) for i in at] for result in light]
     counts = client.map(_kept_part, futures, rows, pure=False)
