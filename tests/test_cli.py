@@ -108,6 +108,19 @@ def test_ingest_missing_corpus() -> None:
     assert "no/such/folder: no such file or folder" in err
 
 
+def test_missing_frameworks_folder_is_named_with_the_fix_and_no_line_number(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # no frameworks/ here
+    (tmp_path / "doc.txt").write_text("Cyber sovereignty is respected.", encoding="utf-8")
+    code, out, err = run("score", "doc.txt")
+    assert code == 1 and out == ""
+    assert err.strip() == (
+        "Error: frameworks: no such file or folder: give the folder holding dimensions.yaml and the "
+        "framework YAML files, or framework files (--frameworks)"
+    )
+
+
 def test_score_csv_has_the_documented_columns() -> None:
     code, out, err = run("score", "seeds", "--format", "csv")
     assert code == 0, err

@@ -45,7 +45,8 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        where = f"{self.source}:{self.line}:{self.column}"
+        # Line 0: the file (or folder) as a whole, with no place inside it to name.
+        where = f"{self.source}:{self.line}:{self.column}" if self.line else self.source
         return f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
 
 

@@ -291,7 +291,16 @@ def load_frameworks(
     frameworks: list[tuple[Path, Framework]] = []
     for item in items:
         if not item.exists():
-            problems.append(Problem(str(item), 0, 0, "", "no such file or folder"))
+            problems.append(
+                Problem(
+                    str(item),
+                    0,
+                    0,
+                    "",
+                    "no such file or folder: give the folder holding dimensions.yaml and the framework "
+                    "YAML files, or framework files (--frameworks)",
+                )
+            )
             continue
         dims_path, files = _framework_files(item)
         if not dims_path.is_file():
