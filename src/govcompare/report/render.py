@@ -17,6 +17,7 @@ from typing import Any
 import jinja2
 
 from govcompare import __version__
+from govcompare.parallel import cores, fork_map
 from govcompare.pipeline import Analysis
 from govcompare.report.context import ReportContext
 
@@ -127,7 +128,11 @@ CHARTS = {
 
 
 def build_charts(result: Analysis, corpus_label: str) -> list[dict[str, Any]]:
-    """Every chart of the report as PNG (300 dpi) and SVG bytes, with title and caption."""
+    """Every chart of the report as PNG (300 dpi) and SVG bytes, with title and caption.
+
+    Drawn in two processes (forked; one on platforms without fork): the tables they show are made here
+    first, once, since the report needs them too.
+    """
     from govcompare import charts
 
     ids = result.frameworks.ids
@@ -136,6 +141,8 @@ def build_charts(result: Analysis, corpus_label: str) -> list[dict[str, Any]]:
         f"({len(result.corpus.documents):,} documents); TF-IDF cosine similarity"
     )
     names = {d.id: d.name for d in result.frameworks.dimensions.dimensions}
+    for table in ("dimensions", "documents", "principle_document", "keyness", "crosswalk"):
+        getattr(result, table)  # made (and kept by ``result``) here, not once in each process
     figures: dict[str, Callable[[], Any]] = {
         "dimension_coverage": lambda: charts.dimension_coverage(result.dimensions, ids, names, source),
         "document_leaning": lambda: charts.document_leaning(result.documents, ids, source),
@@ -145,10 +152,20 @@ def build_charts(result: Analysis, corpus_label: str) -> list[dict[str, Any]]:
         "keyness": lambda: charts.keyness_bars(result.keyness, ids, source),
         "crosswalk": lambda: charts.crosswalk_heatmap(result.crosswalk, ids, source),
     }
+    makers = list(figures.values())
+
+    def draw(start: int, stop: int) -> list[tuple[bytes, bytes]]:
+        drawn = []
+        for make in makers[start:stop]:
+            figure = make()
+            drawn.append((charts.png_bytes(figure), charts.svg_bytes(figure)))
+        return drawn
+
+    # The first three take about as long as the last two (the two heatmaps are the slowest).
+    bounds = [(0, 3), (3, len(makers))] if cores() > 1 else [(0, len(makers))]
+    rendered = [pair for part in fork_map(draw, bounds) for pair in part]
     out = []
-    for name, make in figures.items():
-        figure = make()
-        png, svg = charts.png_bytes(figure), charts.svg_bytes(figure)
+    for name, (png, svg) in zip(figures, rendered, strict=True):
         title, caption = CHARTS[name]
         out.append(
             {
