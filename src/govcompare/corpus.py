@@ -652,7 +652,8 @@ def _duplicates(
     key = [f"jaccard {NEAR_DUPLICATE_JACCARD}", f"shingle words {SHINGLE_WORDS}"]
     key += [f"{doc_id}\0{documents[doc_id].sha256}" for doc_id in unique]
     near = cache.load_near_duplicates(key) if cache is not None else None
-    if near is None or not all(j in first.values() and i in first.values() for j, i in near.items()):
+    ids = set(unique)
+    if near is None or not all(j in ids and i in ids for j, i in near.items()):  # (a damaged entry)
         shingles = shingles or {}
         missing = [doc_id for doc_id in unique if doc_id not in shingles]
         shingles = {
