@@ -334,6 +334,27 @@ def test_near_duplicates_scale_to_ten_thousand_documents() -> None:
     assert near_duplicates(texts) == {9_999: 1234}
 
 
+def test_a_shingle_every_text_shares_stays_out_of_the_prefixes_of_fifty_thousand_texts(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Texts x the commonest bucket's count pass 2**31 here: the rarest-first order must not overflow
+    (it did in 32 bits, putting the shared shingle in every prefix: a billion candidate pairs)."""
+    import govcompare.corpus as corpus_module
+
+    def no_index(*args: object) -> dict[int, int]:
+        raise AssertionError("fell back to the one-by-one index: the prefixes are not the rare shingles")
+
+    monkeypatch.setattr(corpus_module, "_near_duplicates_by_index", no_index)
+    rng = np.random.default_rng(11)
+    shared = np.uint32(2**31 + 12345)
+    sets = [
+        np.unique(np.append(rng.integers(0, 2**32, 59, dtype=np.uint64).astype(np.uint32), shared))
+        for _ in range(50_000)
+    ]
+    sets[40_000] = sets[123].copy()
+    assert near_duplicate_sets(sets) == {40_000: 123}
+
+
 @settings(max_examples=150, deadline=None)
 @given(
     st.lists(

@@ -4,6 +4,7 @@ import fcntl
 import json
 import shutil
 import subprocess
+import warnings
 from pathlib import Path
 
 import pytest
@@ -217,18 +218,45 @@ def test_a_large_corpus_lists_the_documents_with_most_passages_and_the_files_not
     paragraphs = [p for p in seed.split("\n\n") if len(p) > 200]
     for n in range(1, 6):  # doc-n holds n paragraphs, so n passages or about
         (tmp_path / f"doc-{n}.txt").write_text("\n\n".join(paragraphs[:n]), encoding="utf-8")
-    (tmp_path / "figure.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    for name in ("figure-a.png", "figure-b.png", "figure-c.png"):
+        (tmp_path / name).write_bytes(b"\x89PNG\r\n\x1a\n")
     monkeypatch.setattr(context, "REPORT_DOCUMENTS", 2)
-    monkeypatch.setattr(context, "REPORT_INPUTS", 3)
+    monkeypatch.setattr(context, "REPORT_INPUTS", 2)
     result = run("frameworks", tmp_path)
     most = result.documents.sort_values(["passages", "document"], ascending=[False, True]).document[:2]
     ctx = context.build_context(result, corpus_label="test")
     assert [d["document"] for d in ctx.documents] == sorted(most)
-    assert [i["path"] for i in ctx.inputs] == [str(tmp_path / "figure.png")]
+    assert [i["path"] for i in ctx.inputs] == [str(tmp_path / "figure-a.png"), str(tmp_path / "figure-b.png")]
     markdown = render_markdown(ctx)
     assert (
         "The 2 of 5 documents with the most passages; every document is in `data/documents.csv`." in markdown
     )
-    assert "the 5 files read are listed with their SHA-256 in `data/inputs.csv`" in markdown
-    assert "doc-1.txt" not in markdown.split("## Inputs")[1]
+    inputs = markdown.split("## Inputs")[1]
+    assert (
+        "The first 2 of 3 files not read, with the reason; all 8 files are listed with their status and "
+        "SHA-256 in `data/inputs.csv` and `run.json`." in inputs
+    )
+    assert "doc-1.txt" not in inputs and "figure-c.png" not in inputs
     assert "The 2 of 5 documents with the most passages" in render_html(ctx)
+    monkeypatch.setattr(context, "REPORT_INPUTS", 7)  # over the limit, but every file not read fits
+    inputs = render_markdown(context.build_context(result, corpus_label="test")).split("## Inputs")[1]
+    assert "Every file not read, with the reason (3); all 8 files are listed with their status" in inputs
+    assert "figure-c.png" in inputs and "doc-1.txt" not in inputs
+
+
+def test_warnings_of_charts_drawn_in_another_process_reach_the_caller(
+    seeds_result, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    from govcompare import charts
+    from govcompare.report.render import build_charts
+
+    real = charts.crosswalk_heatmap  # the last chart: drawn in the second (forked) process
+
+    def warning_crosswalk(*args, **kwargs):  # type: ignore[no-untyped-def]
+        warnings.warn("a warning from the crosswalk chart", charts.CJKFontWarning, stacklevel=1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(charts, "crosswalk_heatmap", warning_crosswalk)
+    with pytest.warns(charts.CJKFontWarning, match="a warning from the crosswalk chart"):
+        drawn = build_charts(seeds_result, "seeds")
+    assert [c["name"] for c in drawn][-1] == "crosswalk" and drawn[-1]["png"].startswith(b"\x89PNG")

@@ -191,11 +191,13 @@ class CorpusPlan:
         strict: bool = False,
         shingles: dict[str, np.ndarray[Any, Any]] | None = None,
         cache: DuplicateCache | None = None,
+        shingled_by: str = "",
     ) -> Corpus:
         """The corpus from the result of reading every file: duplicates found, skipped files listed.
 
-        ``shingles`` are the documents' shingle sets by id when the engine has them already; with a
-        ``cache``, the near-duplicates of the same documents (ids and texts) are looked up there first.
+        ``shingles`` are the documents' shingle sets by id when the engine has them already (made from
+        passages cut by ``shingled_by``, which can split an overlong word); with a ``cache``, the
+        near-duplicates of the same documents (ids and texts) are looked up there first.
         """
         records: dict[str, InputRecord] = {}
         for item_id, (data, count) in self.manifests.items():
@@ -209,7 +211,7 @@ class CorpusPlan:
             records[item.id] = record
             if document is not None:
                 read[item.id] = document
-        for doc_id, original in _duplicates(read, shingles, cache).items():
+        for doc_id, original in _duplicates(read, shingles, cache, shingled_by).items():
             record = records[doc_id]
             records[doc_id] = InputRecord(
                 record.path, "duplicate", record.sha256, record.bytes, None, f"duplicate of {original}"
@@ -637,6 +639,7 @@ def _duplicates(
     documents: dict[str, Document],
     shingles: dict[str, np.ndarray[Any, Any]] | None = None,
     cache: DuplicateCache | None = None,
+    shingled_by: str = "",
 ) -> dict[str, str]:
     """Map each duplicate's id to the id of the document it repeats (exact first, then near-exact)."""
     duplicates: dict[str, str] = {}
@@ -649,7 +652,7 @@ def _duplicates(
             first[digest] = doc_id
     unique = sorted(first.values())
     # What decides the answer: the settings and each document's id (earlier ids are kept) and text.
-    key = [f"jaccard {NEAR_DUPLICATE_JACCARD}", f"shingle words {SHINGLE_WORDS}"]
+    key = [f"jaccard {NEAR_DUPLICATE_JACCARD}", f"shingle words {SHINGLE_WORDS}", f"by {shingled_by}"]
     key += [f"{doc_id}\0{documents[doc_id].sha256}" for doc_id in unique]
     near = cache.load_near_duplicates(key) if cache is not None else None
     ids = set(unique)
@@ -746,8 +749,9 @@ def near_duplicate_sets(
         n = sizes[first_text:last_text]
         text = np.repeat(np.arange(first_text, last_text, dtype=_index_type(len(sets))), n)
         rarity = frequency[_bucket(chunk, shift)]
-        # Each set is sorted, so a stable sort by (text, rarity) leaves ties in value order.
-        order = np.argsort((text - first_text) * top + rarity, kind="stable")
+        # Each set is sorted, so a stable sort by (text, rarity) leaves ties in value order. The key in
+        # 64 bits: texts x the largest bucket count can pass 2**31 (thousands sharing one shingle).
+        order = np.argsort((text - first_text).astype(np.int64) * top + rarity, kind="stable")
         rank = np.arange(len(order)) - np.repeat(np.cumsum(n) - n, n)
         chosen = order[rank < np.repeat(prefix_sizes[first_text:last_text], n)]
         values.append(chunk[chosen])

@@ -298,7 +298,7 @@ def _assemble(
     """The corpus of all parts (duplicates found across them), and the passages and counts it keeps."""
     shingles = {k: v for result in results for k, v in result.shingles.items()}
     reads = [r for result in results for r in result.reads]
-    corpus = plan.assemble(reads, strict=strict, shingles=shingles, cache=cache)
+    corpus = plan.assemble(reads, strict=strict, shingles=shingles, cache=cache, shingled_by=repr(segmenter))
     del shingles  # done with (a million passages' shingles are 0.4 GB): freed before the counts are cut
     for result in results:
         result.shingles.clear()

@@ -158,7 +158,7 @@ class KeyedCounts:
             for lo in range(0, at, _BLOCK_ENTRIES):
                 indices[lo : lo + _BLOCK_ENTRIES] = renumber[indices[lo : lo + _BLOCK_ENTRIES]]
         matrix = sp.csr_matrix((data, indices, kept_indptr), shape=(len(rows), len(self.keys)), copy=False)
-        return self._columns(np.flatnonzero(used), indices, matrix)
+        return self._columns(np.flatnonzero(used), matrix.indices, matrix)  # (SciPy may have copied them)
 
     def _columns(
         self, used: np.ndarray[Any, Any], indices: np.ndarray[Any, Any], matrix: sp.csr_matrix

@@ -38,7 +38,8 @@ def run_date() -> str:
 
 
 REPORT_DOCUMENTS = 100  # rows of the report's document table; data/documents.csv has every document
-REPORT_INPUTS = 100  # up to this many files, every one is listed under Inputs; beyond, those not read
+REPORT_INPUTS = 100  # up to this many files, every one is listed under Inputs; beyond, the first this
+# many of those not read (data/inputs.csv and run.json have every file)
 
 
 @dataclass
@@ -61,7 +62,8 @@ class ReportContext:
     quality: dict[str, Any] | None
     inputs: list[dict[str, Any]]
     documents_total: int = 0  # documents in the corpus (``documents`` may list fewer)
-    inputs_read_unlisted: int = 0  # files read that ``inputs`` does not list (a large corpus)
+    inputs_total: int = 0  # files found (``inputs`` may list fewer)
+    inputs_not_read: int = 0
     charts: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -293,7 +295,8 @@ def build_context(
             "notes": evaluation.notes,
         }
     records = result.corpus.records
-    listed = records if len(records) <= REPORT_INPUTS else [r for r in records if r.status != "read"]
+    not_read = [r for r in records if r.status != "read"]
+    listed = records if len(records) <= REPORT_INPUTS else not_read[:REPORT_INPUTS]
     inputs = [
         {"path": r.path, "status": r.status, "reason": r.reason or "", "sha256": (r.sha256 or "")[:12]}
         for r in listed
@@ -315,7 +318,8 @@ def build_context(
         quality=quality,
         inputs=inputs,
         documents_total=len(result.documents),
-        inputs_read_unlisted=len(records) - len(listed),
+        inputs_total=len(records),
+        inputs_not_read=len(not_read),
     )
 
 

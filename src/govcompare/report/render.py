@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import re
+import warnings
 from collections.abc import Callable
 from dataclasses import asdict
 from functools import cache
@@ -154,16 +155,21 @@ def build_charts(result: Analysis, corpus_label: str) -> list[dict[str, Any]]:
     }
     makers = list(figures.values())
 
-    def draw(start: int, stop: int) -> list[tuple[bytes, bytes]]:
+    def draw(start: int, stop: int) -> tuple[list[tuple[bytes, bytes]], list[tuple[str, type[Warning]]]]:
         drawn = []
-        for make in makers[start:stop]:
-            figure = make()
-            drawn.append((charts.png_bytes(figure), charts.svg_bytes(figure)))
-        return drawn
+        with warnings.catch_warnings(record=True) as caught:  # (a forked process's are not seen here)
+            warnings.simplefilter("always")
+            for make in makers[start:stop]:
+                figure = make()
+                drawn.append((charts.png_bytes(figure), charts.svg_bytes(figure)))
+        return drawn, [(str(w.message), w.category) for w in caught]
 
     # The first three take about as long as the last two (the two heatmaps are the slowest).
     bounds = [(0, 3), (3, len(makers))] if cores() > 1 else [(0, len(makers))]
-    rendered = [pair for part in fork_map(draw, bounds) for pair in part]
+    parts = fork_map(draw, bounds)
+    for message, category in dict.fromkeys(found for _, said in parts for found in said):
+        warnings.warn(message, category, stacklevel=2)  # each chart's warnings, wherever it was drawn
+    rendered = [pair for drawn, _ in parts for pair in drawn]
     out = []
     for name, (png, svg) in zip(figures, rendered, strict=True):
         title, caption = CHARTS[name]
