@@ -144,3 +144,22 @@ def test_normalise_shortcut_agrees_with_every_step(text: str) -> None:
 )
 def test_guess_language(text: str, expected: str | None) -> None:
     assert guess_language(text) == expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.text(
+        alphabet=st.sampled_from(["a", " ", "\n", "\t", "\x01", "\x0b", "\x1b", "\x1f", "\x7f", "é", "中"])
+    )
+)
+def test_control_characters_counted_in_bytes_or_in_text_alike(text: str) -> None:
+    """Control characters are counted in the UTF-8 bytes for speed: the verdict is the text's own."""
+    from govcompare.textnorm import _checked
+
+    def verdict(*args: object) -> str | None:
+        try:
+            return _checked(*args)  # type: ignore[arg-type]
+        except CorpusError as error:
+            return str(error)
+
+    assert verdict(text, text.encode("utf-8")) == verdict(text)

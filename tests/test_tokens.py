@@ -110,3 +110,42 @@ def test_shingle_words_do_not_depend_on_scanning_texts_together(texts: list[str]
     apart = [word_stream([text]) for text in texts]
     assert together.lengths.tolist() == [len(a.keys) for a in apart]
     assert together.keys.tolist() == [k for a in apart for k in a.keys.tolist()]
+
+
+_TRICKY = st.sampled_from(
+    ["Cyber", "sovereignty", "multi-stakeholder", "x--y", "-the", "rights'", "'", "-", "’s", "don’t", "o'clock",
+     "İ", "K", "ΣΑΣ", "café", "naïve", "—", "–", "…", "“", "”", "«", "»", "\u00a0", "\x01", "\t", "/", "&",
+     " ", "  ", "\n", ".", ",", ";", "(", ")", "[", "]", '"', "2023", "a", "the", "zq0govcompare0text0end0qz",
+     "ZQ0GOVCOMPARE0TEXT0END0QZ", "。", "，", "网络"]
+)  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(_TRICKY, max_size=30).map("".join), min_size=1, max_size=8))
+def test_fast_scan_finds_the_tokens_and_breaks_the_expression_finds(texts: list[str]) -> None:
+    """The byte-table scan and the regular expression give the same terms, breaks and shingle words."""
+    from govcompare import tokens
+
+    for text in texts:
+        fast = tokens._fast_pieces(text)
+        if fast is None:  # CJK: the expression's turn
+            assert tokens._CJK_START.search(text)
+            continue
+        slow = tokens._PIECE.findall(text.lower())
+
+        def expanded(pieces: list[str]) -> list[object]:
+            out: list[object] = []
+            for piece in pieces:
+                entry = tokens._entry(piece)
+                if entry is None:
+                    if not out or out[-1] is not None:
+                        out.append(None)  # one break however many marks in a row
+                else:
+                    out.extend(entry)
+            return out
+
+        assert expanded(fast) == expanded(slow)
+        assert [w for p in fast for w in tokens._piece_words(p)] == [
+            w for p in slow for w in tokens._piece_words(p)
+        ]
+    assert count_terms(texts).terms() == [t for t in dict.fromkeys(t for x in texts for t in analyze(x))]

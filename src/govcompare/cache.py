@@ -38,7 +38,7 @@ from govcompare.readers.base import ReadResult
 
 __all__ = ["Cache", "default_cache_folder"]
 
-_FORMAT = 4
+_FORMAT = 5
 # A run of documents: each one's passage spans and shingle set, and the counts of all their passages.
 Counted = tuple[list["np.ndarray[Any, Any]"], list["np.ndarray[Any, Any]"], KeyedCounts | None]
 

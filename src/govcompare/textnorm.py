@@ -49,6 +49,7 @@ _PREVALENCE = (
 )
 _MOSTLY_UTF8 = 20  # valid non-ASCII characters per undecodable byte
 _CONTROL = re.compile("[\x00-\x08\x0e-\x1a\x1c-\x1f]")  # not tab, newlines, form feed or escape
+_CONTROL_BYTES = bytes([*range(0x00, 0x09), *range(0x0E, 0x1B), *range(0x1C, 0x20)])
 _MAX_CONTROL_SHARE = 0.01
 
 # Character classes, each used by one step of ``normalise`` and all by its shortcut for clean text.
@@ -84,9 +85,9 @@ def decode(data: bytes) -> str:
         text = data.decode("utf-8", errors="replace")
         bad = text.count("\ufffd") - data.count("\ufffd".encode())
         if bad == 0:
-            return _checked(text)
+            return _checked(text, data)
         if sum(1 for ch in text if ch > "\x7f") - bad >= _MOSTLY_UTF8 * bad:
-            return _checked(text)  # UTF-8 with a few stray bytes, not another encoding
+            return _checked(text, data)  # UTF-8 with a few stray bytes, not another encoding
     return _checked(_guess(data))
 
 
@@ -102,8 +103,13 @@ def _guess(data: bytes) -> str:
     return str(chosen)
 
 
-def _checked(text: str) -> str:
-    controls = sum(1 for _ in _CONTROL.finditer(text))
+def _checked(text: str, utf8: bytes | None = None) -> str:
+    """``text``, unless control characters make up more than 1% of it (``utf8``: the bytes it was
+    decoded from, in which they are the same bytes and are counted in C)."""
+    if utf8 is not None:
+        controls = len(utf8) - len(utf8.translate(None, _CONTROL_BYTES))
+    else:
+        controls = sum(1 for _ in _CONTROL.finditer(text))
     if controls > _MAX_CONTROL_SHARE * len(text):
         raise CorpusError(BINARY)
     return text
@@ -118,7 +124,7 @@ def normalise(text: str) -> str:
     if (
         _NOT_NORMAL_CHAR.search(text) is None
         and not any(run in text for run in _NOT_NORMAL_RUNS)
-        and unicodedata.is_normalized("NFC", text)
+        and (text.isascii() or unicodedata.is_normalized("NFC", text))
     ):
         return text.strip(" \n")  # one scan instead of seven, for the usual clean file
     return _normalise_steps(text)

@@ -8,7 +8,8 @@ retrieval without a word segmenter. Bigrams of adjacent kept words are added, so
 
 ``analyze`` gives the terms of one text (the analyzer handed to scikit-learn); ``count_terms`` counts the
 terms of many texts at once, exactly as ``CountVectorizer(analyzer=analyze)`` would, but without a Python
-call per term: each text costs one regular-expression scan, its pieces are numbered in C
+call per term: a batch of texts is cut into pieces in C (``_fast_pieces``: byte translation and
+``str.split``, or for text with CJK one regular-expression scan), the pieces are numbered in C
 (``pandas.factorize``) and only the distinct pieces are looked at in Python; the bigrams and counts are
 built with array operations. ``count_terms_and_words`` also gives, from the same scan, the words of each
 text for near-duplicate shingles (``WordStream``).
@@ -70,7 +71,8 @@ _ENGLISH_STOP_WORDS = """
 _STOP = frozenset(_ENGLISH_STOP_WORDS) | {"s", "t", "ll", "ve", "re", "d", "m"}
 _NO_PLURAL = ("ss", "us", "is", "ics", "news", "ous")
 # Bigrams do not cross clause punctuation.
-_CLAUSE_CHARS = r".;:!?,()\[\]\"“”\n。，；：！？、（）"
+_CLAUSE_SET = frozenset('.;:!?,()[]"“”\n。，；：！？、（）')
+_CLAUSE_CHARS = "".join(re.escape(char) for char in sorted(_CLAUSE_SET))
 # One scan of lowercased text finds both: a run of clause punctuation, or a token. No character can start
 # both, so the tokens are those ``_TOKEN`` finds clause by clause.
 _PIECE = re.compile(f"[{_CLAUSE_CHARS}]+|{_TOKEN.pattern}")
@@ -107,9 +109,83 @@ _PIECES: dict[str, tuple[str, ...] | None] = {}
 def _entry(piece: str) -> tuple[str, ...] | None:
     if len(_PIECES) >= _CACHE_LIMIT:
         _PIECES.clear()
-    entry = None if _TOKEN.match(piece) is None else _content(piece)
+    if piece[0] in _CLAUSE_SET or piece[0] == _BREAK_PIECE:
+        entry = None
+    elif _TOKEN.fullmatch(piece):
+        entry = _content(piece)
+    else:  # a piece of the fast scan holding joiners out of place ("x--y", "-the"): its tokens'
+        entry = tuple(chain.from_iterable(_content(token) for token in _TOKEN.findall(piece)))
     _PIECES[piece] = entry
     return entry
+
+
+# --- cutting text into pieces fast ------------------------------------------------------------------
+#
+# The regular expression ``_PIECE`` costs about 150 ns a piece. Without CJK the same pieces come from C:
+# every character that is not ASCII is replaced by what it stands for once lowercased (an apostrophe,
+# clause punctuation, an ASCII letter as for the Kelvin sign, or a space), one byte table lowercases
+# ASCII, marks clause punctuation and blanks everything else, and ``str.split`` cuts the rest. A piece
+# may then hold joiners out of place ("x--y"); ``_entry`` expands it to the tokens the expression finds
+# in it. Clause punctuation comes as one piece per character instead of one per run: the same breaks.
+
+_BREAK_PIECE = "\x01"
+_NOT_ASCII = re.compile(r"[^\x00-\x7f]")
+
+
+def _byte_table() -> bytes:
+    table = bytearray(b" " * 256)
+    for code in range(128):
+        char = chr(code)
+        if char.isalnum() or char in "'-":
+            table[code] = ord(char.lower())
+        elif char in _CLAUSE_SET:
+            table[code] = ord(_BREAK_PIECE)
+    return bytes(table)
+
+
+_BYTE_TABLE = _byte_table()
+
+
+class _HasCJK(Exception):
+    pass
+
+
+@lru_cache(maxsize=4096)
+def _ascii_for(char: str) -> str:
+    """What one character that is not ASCII becomes, for the byte table (raises ``_HasCJK`` for CJK)."""
+    out = []
+    for lower in char.lower():
+        if lower.isascii():
+            out.append(lower)
+        elif lower == "’":
+            out.append("'")
+        elif lower in _CLAUSE_SET:
+            out.append(",")
+        elif _CJK_START.match(lower):
+            raise _HasCJK
+        else:
+            out.append(" ")
+    return "".join(out)
+
+
+def _ascii_match(match: re.Match[str]) -> str:
+    return _ascii_for(match.group())
+
+
+def _fast_pieces(text: str) -> list[str] | None:
+    """The pieces of ``text`` as the fast scan cuts them, or ``None`` if it holds CJK."""
+    try:
+        plain = _NOT_ASCII.sub(_ascii_match, text) if not text.isascii() else text
+    except _HasCJK:
+        return None
+    cut = plain.encode("ascii").translate(_BYTE_TABLE).replace(b"\x01", b" \x01 ")
+    return cut.decode("ascii").split()
+
+
+def _pieces(text: str) -> list[str]:
+    """The pieces of ``text``: tokens (some with joiners out of place) and clause punctuation."""
+    found = _fast_pieces(text)
+    return _PIECE.findall(text.lower()) if found is None else found
 
 
 def words(text: str) -> list[str]:
@@ -198,13 +274,22 @@ def _shingle_words(pieces: Sequence[str]) -> list[tuple[int, ...]]:
     if missing:
         if len(known) + len(missing) >= _CACHE_LIMIT:
             known.clear()
-        words = [[] if _TOKEN.match(p) is None else list(p) if _CJK_START.match(p) else [p] for p in missing]
+        words = [_piece_words(p) for p in missing]
         keys = text_keys(chain.from_iterable(words)).tolist()
         at = 0
         for piece, found in zip(missing, words, strict=True):
             known[piece] = tuple(keys[at : at + len(found)])
             at += len(found)
     return [known[p] for p in pieces]
+
+
+def _piece_words(piece: str) -> list[str]:
+    """A piece's words for shingles, apostrophes as ``'``: a token is one, a CJK run one per character."""
+    if _CJK_START.match(piece):
+        return list(piece)
+    if _TOKEN.fullmatch(piece):
+        return [piece.replace("’", "'")]
+    return [token.replace("’", "'") for token in _TOKEN.findall(piece)]
 
 
 def _expand(
@@ -237,20 +322,21 @@ def _scan(
 ) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any], np.ndarray[Any, Any], int | None]:
     """The pieces of ``texts`` numbered (labels into the distinct pieces), pieces per text, and the
     number of the joining mark among the distinct pieces (``None`` if the texts were scanned apart)."""
-    joined = _JOIN.join(texts).lower()
-    if len(texts) > 1 and joined.count(_MARK) == len(texts) - 1:
-        pieces = _PIECE.findall(joined)
-        del joined
+    if len(texts) > 1:
+        pieces = _pieces(_JOIN.join(texts))
         flat = np.empty(len(pieces), dtype=object)
         flat[:] = pieces
         del pieces
         labels, uniques = pd.factorize(flat)
-        mark = int(np.flatnonzero(uniques == _MARK)[0])
-        ends = np.flatnonzero(labels == mark) + 1
-        lengths = np.diff(np.concatenate([[0], ends, [len(labels)]]))
-        return labels, uniques, lengths, mark
-    findall = _PIECE.findall
-    found = [findall(text.lower()) for text in texts]
+        del flat
+        marks = np.flatnonzero(uniques == _MARK)
+        if len(marks):
+            mark = int(marks[0])
+            ends = np.flatnonzero(labels == mark) + 1
+            if len(ends) == len(texts) - 1:  # no text holds the mark itself
+                lengths = np.diff(np.concatenate([[0], ends, [len(labels)]]))
+                return labels, uniques, lengths, mark
+    found = [_pieces(text) for text in texts]
     lengths = np.fromiter(map(len, found), dtype=np.int64, count=len(found))
     flat = np.empty(int(lengths.sum()), dtype=object)
     flat[:] = list(chain.from_iterable(found))
@@ -351,16 +437,17 @@ class _Counter:
         labels, uniques = pd.factorize(np.concatenate([self.terms, stream]))
         self.terms = np.asarray(uniques, dtype=np.int64)
         term_ids = labels[known:]
-        # (text, term) pairs, sorted: rows in text order, terms by id within a row; runs are the counts.
-        n_terms = len(self.terms)
-        keys = np.sort(np.repeat(np.arange(n, dtype=np.int64), per_doc) * n_terms + term_ids)
-        starts = np.flatnonzero(np.concatenate([keys[:1] >= 0, keys[1:] != keys[:-1]]))
-        counts = np.diff(np.append(starts, len(keys))).astype(np.int32)
-        rows, columns = np.divmod(keys[starts], n_terms)
-        self.indptr.append(self.nnz + np.cumsum(np.bincount(rows, minlength=n)))
-        self.indices.append(columns.astype(np.int32))
-        self.counts.append(counts)
-        self.nnz += len(starts)
+        # Each text's terms as a row with repeats; SciPy sorts each row (short sorts, not one long one)
+        # and sums the repeats into counts.
+        rows = sp.csr_matrix(
+            (np.ones(len(term_ids), dtype=np.int32), term_ids.astype(np.int32), np.r_[0, np.cumsum(per_doc)]),
+            shape=(n, len(self.terms)),
+        )
+        rows.sum_duplicates()
+        self.indptr.append(self.nnz + rows.indptr[1:].astype(np.int64))
+        self.indices.append(rows.indices.astype(np.int32, copy=False))
+        self.counts.append(rows.data)
+        self.nnz += rows.nnz
 
     def result(self) -> TermCounts:
         counts = np.concatenate(self.counts) if self.counts else np.zeros(0, dtype=np.int32)
