@@ -63,19 +63,21 @@ def dimension_summary(
     """
     cov = coverage(emap) if cov is None else cov
     attributed = emap.passages() if attributed is None else attributed
+    # Passages per (framework, dimension) counted once: a million passages compared 20 times is seconds.
+    counted = attributed.groupby([attributed.label.astype(str), attributed.top_dimension.astype(str)]).size()
+    per_pair = {key: int(n) for key, n in counted.items()}
     rows = []
     for dim in emap.frameworks.dimensions.dimensions:
         for fw in emap.frameworks.frameworks:
             mine = cov[(cov.framework == fw.id) & (cov.dimension == dim.id)]
             silent = next((s.reason for s in fw.silent if s.dimension == dim.id), "")
-            passages = attributed[(attributed.label == fw.id) & (attributed.top_dimension == dim.id)]
             rows.append(
                 {
                     "dimension": dim.id,
                     "framework": fw.id,
                     "principles": len(mine),
                     "covered": int((~mine.gap).sum()) if len(mine) else 0,
-                    "passages": len(passages),
+                    "passages": per_pair.get((fw.id, dim.id), 0),
                     "best_score": round(float(mine.best_score.max()), 4) if len(mine) else 0.0,
                     "silent": silent,
                 }
