@@ -340,3 +340,15 @@ def test_group_max_is_the_maximum_over_each_group_of_columns(monkeypatch: pytest
     assert np.array_equal(got[:, 0], scores[:, [0, 2]].max(axis=1))
     assert np.array_equal(got[:, 1], scores[:, [1, 3, 4]].max(axis=1))
     assert not got[:, 2].any()  # a framework without principles scores 0
+
+
+def test_dimension_summary_counts_each_frameworks_passages_per_dimension(shared_corpus: Path) -> None:
+    from govcompare.pipeline import run
+
+    result = run("frameworks", [shared_corpus, "seeds"])
+    table, summary = result.passage_table, result.dimensions
+    assert len(summary) == len(result.frameworks.dimensions.dimensions) * len(result.frameworks.ids)
+    for row in summary.itertuples():
+        expected = int(((table.label == row.framework) & (table.top_dimension == row.dimension)).sum())
+        assert row.passages == expected
+    assert summary.passages.sum() == int((table.label != "neutral").sum())

@@ -114,7 +114,7 @@ def test_shingle_words_do_not_depend_on_scanning_texts_together(texts: list[str]
 
 _TRICKY = st.sampled_from(
     ["Cyber", "sovereignty", "multi-stakeholder", "x--y", "-the", "rights'", "'", "-", "’s", "don’t", "o'clock",
-     "İ", "K", "ΣΑΣ", "café", "naïve", "—", "–", "…", "“", "”", "«", "»", "\u00a0", "\x01", "\t", "/", "&",
+     "İ", "\u0130x", "\u212a", "K", "ΣΑΣ", "Москва", "...", ". .", "café", "naïve", "—", "–", "…", "“", "”", "«", "»", "\u00a0", "\x01", "\t", "/", "&",
      " ", "  ", "\n", ".", ",", ";", "(", ")", "[", "]", '"', "2023", "a", "the", "zq0govcompare0text0end0qz",
      "ZQ0GOVCOMPARE0TEXT0END0QZ", "。", "，", "网络"]
 )  # fmt: skip
@@ -148,4 +148,34 @@ def test_fast_scan_finds_the_tokens_and_breaks_the_expression_finds(texts: list[
         assert [w for p in fast for w in tokens._piece_words(p)] == [
             w for p in slow for w in tokens._piece_words(p)
         ]
-    assert count_terms(texts).terms() == [t for t in dict.fromkeys(t for x in texts for t in analyze(x))]
+    counted = count_terms(texts)
+    if counted.terms():
+        vectorizer, matrix = _sklearn(texts)
+        position = np.array([vectorizer.vocabulary_[term] for term in counted.terms()])
+        assert list(vectorizer.vocabulary_) == counted.terms()
+        assert np.array_equal(counted.indptr, matrix.indptr)
+        assert np.array_equal(position[counted.indices], matrix.indices)
+        assert np.array_equal(counted.counts.astype(np.float32), matrix.data)
+
+
+def test_fast_scan_knows_every_character_that_counts_once_lowercased() -> None:
+    """Runs of other characters are blanked unseen: no character outside the list may lowercase to
+    ASCII, an apostrophe or clause punctuation."""
+    import sys
+
+    from govcompare import tokens
+
+    special = set(tokens._SPECIAL)
+    for code in range(0x80, sys.maxunicode + 1):
+        char = chr(code)
+        if tokens._CJK_START.match(char) or char in special:
+            continue
+        lower = char.lower()
+        assert not any(c.isascii() or c == "’" or c in tokens._CLAUSE_SET for c in lower), hex(code)
+
+
+def test_a_run_of_clause_punctuation_is_one_piece() -> None:
+    from govcompare import tokens
+
+    pieces = tokens._fast_pieces("Contents " + "." * 200 + " 12\nCyber sovereignty. . . end")
+    assert pieces == ["contents", "\x01", "12", "\x01", "cyber", "sovereignty", "\x01", "end"]
