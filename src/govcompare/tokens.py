@@ -122,9 +122,9 @@ def _entry(piece: str) -> tuple[str, ...] | None:
 # --- cutting text into pieces fast ------------------------------------------------------------------
 #
 # The regular expression ``_PIECE`` costs about 150 ns a piece. Without CJK the same pieces come from C:
-# runs of characters that are not ASCII and mean nothing to the tokenizer become a space, the few left
-# are replaced by what they stand for once lowercased (an apostrophe, clause punctuation, an ASCII
-# letter as for the Kelvin sign), one byte table lowercases
+# each run of characters that are not ASCII is replaced (once per distinct run) by what it stands for
+# once lowercased (an apostrophe, clause punctuation, an ASCII letter as for the Kelvin sign, else
+# spaces), one byte table lowercases
 # ASCII, marks clause punctuation and blanks everything else, and ``str.split`` cuts the rest. A piece
 # may then hold joiners out of place ("x--y"); ``_entry`` expands it to the tokens the expression finds
 # in it. Clause punctuation comes as one piece per character instead of one per run: the same breaks.
@@ -133,8 +133,7 @@ _BREAK_PIECE = "\x01"
 # Characters that are not ASCII and still count once lowercased: those whose lowercase holds ASCII
 # (dotted capital I, Kelvin sign), the apostrophe and clause punctuation (a test checks the list).
 _SPECIAL = "\u0130\u212a’" + "".join(sorted(c for c in _CLAUSE_SET if not c.isascii()))
-_OTHER = re.compile(f"[^\\x00-\\x7f{_SPECIAL}]+")  # runs of the rest: blanked in C
-_NOT_ASCII = re.compile(r"[^\x00-\x7f]")
+_NOT_ASCII = re.compile(r"[^\x00-\x7f]+")
 _BREAK_RUN = re.compile(rb"\x01[\x01 ]*")
 
 
@@ -152,17 +151,23 @@ def _byte_table() -> bytes:
 _BYTE_TABLE = _byte_table()
 
 
-@lru_cache(maxsize=4096)
-def _ascii_for(char: str) -> str:
-    """What one character that is not ASCII (nor CJK) becomes, for the byte table."""
+class _HasCJK(Exception):
+    pass
+
+
+@lru_cache(maxsize=65_536)
+def _ascii_for(run: str) -> str:
+    """What a run of characters that are not ASCII becomes for the byte table (``_HasCJK`` for CJK)."""
     out = []
-    for lower in char.lower():
+    for lower in run.lower():
         if lower.isascii():
             out.append(lower)
         elif lower == "’":
             out.append("'")
         elif lower in _CLAUSE_SET:
             out.append(",")
+        elif _CJK_START.match(lower):
+            raise _HasCJK
         else:
             out.append(" ")
     return "".join(out)
@@ -174,15 +179,14 @@ def _ascii_match(match: re.Match[str]) -> str:
 
 def _fast_pieces(text: str) -> list[str] | None:
     """The pieces of ``text`` as the fast scan cuts them, or ``None`` if it holds CJK."""
-    plain = text
-    if not text.isascii():
-        if _CJK_START.search(text):
-            return None
-        plain = _NOT_ASCII.sub(_ascii_match, _OTHER.sub(" ", text))
+    try:
+        plain = text if text.isascii() else _NOT_ASCII.sub(_ascii_match, text)
+    except _HasCJK:
+        return None
     cut = plain.encode("ascii").translate(_BYTE_TABLE)
-    # One break for a run of clause punctuation (dot leaders would otherwise be a piece a dot).
-    cut = _BREAK_RUN.sub(b" \x01 ", cut) if b"\x01\x01" in cut else cut.replace(b"\x01", b" \x01 ")
-    return cut.decode("ascii").split()
+    if cut.count(b"\x01\x01") * 256 > len(cut):  # dot leaders: one break a run, not a piece a dot
+        return _BREAK_RUN.sub(b" \x01 ", cut).decode("ascii").split()
+    return cut.replace(b"\x01", b" \x01 ").decode("ascii").split()
 
 
 def _pieces(text: str) -> list[str]:
