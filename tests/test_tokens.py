@@ -92,6 +92,10 @@ _PIECES_OF_TEXT = st.sampled_from(
 @given(st.lists(st.lists(_PIECES_OF_TEXT, max_size=30).map("".join), min_size=1, max_size=8))
 def test_count_terms_of_any_texts_is_what_count_vectorizer_gives(texts: list[str]) -> None:
     """However a batch is scanned (joined by the mark, or text by text), the counts are scikit-learn's."""
+    _assert_counts_are_scikit_learns(texts)
+
+
+def _assert_counts_are_scikit_learns(texts: list[str]) -> None:
     counted = count_terms(texts)
     if not counted.terms():
         return  # scikit-learn refuses an empty vocabulary
@@ -148,14 +152,7 @@ def test_fast_scan_finds_the_tokens_and_breaks_the_expression_finds(texts: list[
         assert [w for p in fast for w in tokens._piece_words(p)] == [
             w for p in slow for w in tokens._piece_words(p)
         ]
-    counted = count_terms(texts)
-    if counted.terms():
-        vectorizer, matrix = _sklearn(texts)
-        position = np.array([vectorizer.vocabulary_[term] for term in counted.terms()])
-        assert list(vectorizer.vocabulary_) == counted.terms()
-        assert np.array_equal(counted.indptr, matrix.indptr)
-        assert np.array_equal(position[counted.indices], matrix.indices)
-        assert np.array_equal(counted.counts.astype(np.float32), matrix.data)
+    _assert_counts_are_scikit_learns(texts)
 
 
 def test_fast_scan_knows_every_character_that_counts_once_lowercased() -> None:
