@@ -177,9 +177,9 @@ def test_other_passage_sizes_do_not_use_the_cached_counts(tmp_path: Path) -> Non
 
     folder = tmp_path / "cache"
     run("frameworks", "seeds", Settings(cache=folder))
-    small = Settings(cache=folder, segmenter=Segmenter(min_chars=100, target_chars=300, max_chars=500))
-    got = run("frameworks", "seeds", small)
-    _assert_same(got, run("frameworks", "seeds", Settings(segmenter=small.segmenter)))
+    other = Settings(cache=folder, segmenter=Segmenter(min_chars=200, target_chars=700, max_chars=1200))
+    got = run("frameworks", "seeds", other)
+    _assert_same(got, run("frameworks", "seeds", Settings(segmenter=other.segmenter)))
 
 
 def test_cli_caches_in_the_folder_given_and_not_with_no_cache(tmp_path: Path) -> None:

@@ -220,12 +220,14 @@ def _map_with_scores(documents: list[str], scores: list[list[float]], **params: 
     """An evidence map over passages of ``documents`` whose framework scores are ``scores``."""
     fs = load_frameworks([FRAMEWORKS / "good_minimal.yaml", FRAMEWORKS / "good_second.yaml"])
     corpus = [Passage(doc, i, 0, 9, "cyber sovereignty") for i, doc in enumerate(documents, start=1)]
-    emap = EvidenceMapper(min_score=0.1, **params).fit(corpus).match(fs)  # type: ignore[arg-type]
+    params = {"min_score": 0.1, **params}
+    emap = EvidenceMapper(**params).fit(corpus).match(fs)  # type: ignore[arg-type]
     emap._framework_scores = np.array(scores, dtype=np.float32)
     return emap
 
 
-def test_context_decides_the_side_and_own_scores_decide_whether_a_passage_takes_one() -> None:
+def test_context_decides_the_side_and_without_decision_context_own_scores_decide_whether() -> None:
+    own = {"decision_context": 0.0, "margin": 0.3}
     documents = ["a", "a", "a", "a", "b"]
     scores = [
         [0.05, 0.60],  # strongly the second framework
@@ -234,21 +236,44 @@ def test_context_decides_the_side_and_own_scores_decide_whether_a_passage_takes_
         [0.05, 0.06],  # over the threshold (0.1)? no: best 0.06; neutral whatever its neighbours say
         [0.20, 0.12],  # alone in its document: its own scores decide
     ]
-    emap = _map_with_scores(documents, scores)
+    emap = _map_with_scores(documents, scores, **own)
     assert list(emap.labels()) == ["test-b", "test-b", "test-b", NEUTRAL, "test-a"]
     scores[3] = [0.30, 0.28]  # over the threshold but under the margin: still neutral
-    assert list(_map_with_scores(documents, scores).labels()) == [
+    assert list(_map_with_scores(documents, scores, **own).labels()) == [
         "test-b",
         "test-b",
         "test-b",
         NEUTRAL,
         "test-a",
     ]
-    alone = _map_with_scores(documents, scores, context_weight=0.0)
+    alone = _map_with_scores(documents, scores, context_weight=0.0, **own)
     assert list(alone.labels()) == ["test-b", "test-a", "test-b", NEUTRAL, "test-a"]
     far = [[0.2, 0.12], [0.01, 0.0], [0.01, 0.0], [0.05, 0.9], [0.2, 0.1]]  # the strong one is 3 away
-    assert _map_with_scores(documents, far, context_window=2).labels()[0] == "test-a"
-    assert _map_with_scores(documents, far, context_window=3).labels()[0] == "test-b"
+    assert _map_with_scores(documents, far, context_window=2, **own).labels()[0] == "test-a"
+    assert _map_with_scores(documents, far, context_window=3, **own).labels()[0] == "test-b"
+
+
+def test_decision_context_lets_neighbours_decide_whether_a_passage_takes_a_side() -> None:
+    documents = ["a", "a", "a", "b", "b"]
+    scores = [
+        [0.02, 0.40],
+        [0.03, 0.08],  # under the threshold (0.1) alone; with its neighbours (0.02, 0.40) twice: over it
+        [0.02, 0.40],
+        [0.30, 0.02],  # clear alone; with its only neighbour (0.01): (0.30 + 1.5 x 0.01) / 2.5 = 0.126
+        [0.01, 0.01],  # next to it, little of its own: (0.01 + 1.5 x 0.30) / 2.5 = 0.184 takes its side
+    ]
+    alone = _map_with_scores(documents, scores, decision_context=0.0, context_weight=0.0)
+    assert list(alone.labels()) == ["test-b", NEUTRAL, "test-b", "test-a", NEUTRAL]
+    mixed = _map_with_scores(documents, scores, decision_context=1.5, context_weight=0.0)
+    # passage 2: (0.08 + 1.5 x 0.40) / 2.5 = 0.272 >= 0.1 and the margin holds; passage 4: 0.126, clear
+    assert list(mixed.labels()) == ["test-b", "test-b", "test-b", "test-a", "test-a"]
+    scores[4] = [0.0, 0.0]  # nothing of its own: neutral, whatever its neighbours say
+    assert _map_with_scores(documents, scores, decision_context=1.5).labels()[4] == NEUTRAL
+    strict = _map_with_scores(documents, scores, decision_context=1.5, context_weight=0.0, min_score=0.2)
+    assert list(strict.labels())[3] == NEUTRAL
+    # a passage with no neighbours is tested on its own scores, not diluted by a mix with nothing
+    single = _map_with_scores(["x", "y"], [[0.3, 0.1], [0.05, 0.06]], decision_context=5.0)
+    assert list(single.labels()) == ["test-a", NEUTRAL]
 
 
 def test_bad_context_parameters() -> None:
@@ -256,6 +281,8 @@ def test_bad_context_parameters() -> None:
         EvidenceMapper(context_weight=-1).fit(passages())
     with pytest.raises(MappingError, match="context_window must be at least 0"):
         EvidenceMapper(context_window=-1).fit(passages())
+    with pytest.raises(MappingError, match="decision_context must be at least 0"):
+        EvidenceMapper(decision_context=-0.5).fit(passages())
 
 
 def test_a_document_whose_only_evidence_is_on_one_side_leans_that_way_however_little_there_is() -> None:

@@ -61,8 +61,12 @@ class EvidenceMapper:
     weights : how the parts of a principle are combined into its query.
     top_k : evidence passages kept per principle.
     min_score : evidence threshold; ``None`` derives it from a null distribution (see module docstring).
-    margin : a passage takes a side only if its best score beats the runner-up framework's by this
-        fraction of the best score; otherwise it is ``neutral``.
+    margin : a passage takes a side only if its best framework score passes the threshold and beats
+        the runner-up framework's by this fraction of the best score; otherwise it is ``neutral``.
+    decision_context : how much the neighbours' scores count in that test: the scores tested are the
+        passage's own best score per framework plus ``decision_context`` x the mean of those of up to
+        ``context_window`` passages on either side in the same document, divided by
+        ``1 + decision_context`` (0: the passage's own scores alone).
     context_weight, context_window : which side a passage that takes one is given: its own best score
         per framework plus ``context_weight`` x the mean of those of up to ``context_window`` passages
         on either side in the same document (see :meth:`EvidenceMap.labels`).
@@ -87,7 +91,8 @@ class EvidenceMapper:
         weights: QueryWeights = QueryWeights(),
         top_k: int = 5,
         min_score: float | None = None,
-        margin: float = 0.3,
+        margin: float = 0.35,
+        decision_context: float = 1.5,
         context_weight: float = 1.0,
         context_window: int = 3,
         opposite_penalty: float = 0.5,
@@ -100,6 +105,7 @@ class EvidenceMapper:
         self.top_k = top_k
         self.min_score = min_score
         self.margin = margin
+        self.decision_context = decision_context
         self.context_weight = context_weight
         self.context_window = context_window
         self.opposite_penalty = opposite_penalty
@@ -118,6 +124,7 @@ class EvidenceMapper:
             "top_k": self.top_k,
             "min_score": self.min_score,
             "margin": self.margin,
+            "decision_context": self.decision_context,
             "context_weight": self.context_weight,
             "context_window": self.context_window,
             "opposite_penalty": self.opposite_penalty,
@@ -134,6 +141,10 @@ class EvidenceMapper:
                 f"min_score must be between 0 and 1, got {self.min_score}",
             ),
             (0.0 <= self.margin < 1.0, f"margin must be in [0, 1), got {self.margin}"),
+            (
+                self.decision_context >= 0.0,
+                f"decision_context must be at least 0, got {self.decision_context}",
+            ),
             (self.context_weight >= 0.0, f"context_weight must be at least 0, got {self.context_weight}"),
             (self.context_window >= 0, f"context_window must be at least 0, got {self.context_window}"),
             (0.0 <= self.opposite_penalty <= 2.0, "opposite_penalty must be in [0, 2]"),
@@ -564,20 +575,32 @@ class EvidenceMap:
     def labels(self) -> np.ndarray[Any, np.dtype[np.str_]]:
         """Each passage's framework id, or ``neutral`` when it takes no side clearly (read-only).
 
-        Whether a passage takes a side is decided by its own scores: its best framework score passes the
-        threshold and beats the runner-up framework's by ``margin`` x the best. Which side is decided by
-        its own framework scores plus ``context_weight`` x the mean of those of the ``context_window``
-        passages before and after it in its document: a position is argued over several paragraphs,
-        and a passage's own words are often ones both sides use (security, development, cooperation).
+        A position is argued over several paragraphs, and a passage's own words are often ones both
+        sides use (security, development, cooperation), so both decisions read a passage with its
+        neighbours: up to ``context_window`` passages before and after it in its document.
+
+        * Whether it takes a side: its framework scores, mixed with the mean of its neighbours' as
+          ``(own + decision_context x neighbours) / (1 + decision_context)``, must have a best that
+          passes the threshold and beats the runner-up framework's by ``margin`` x the best. The mix
+          stays on the scale of a score, so the threshold keeps its meaning; a passage with no
+          neighbours is tested on its own scores, and one that no principle scores at all stays neutral.
+        * Which side: the framework with the highest own score plus ``context_weight`` x the
+          neighbours' mean.
         """
         mapper = self.mapper
         key = self._label_key()  # computed once per threshold and rule: every table asks
         if self._labels is None or self._labels[0] != key:
             fs = self._framework_scores
-            ranked = np.sort(fs, axis=1)
+            tested: np.ndarray[Any, Any] = fs
+            if mapper.decision_context:
+                # A passage with no neighbours is tested on its own scores, not on a mix with nothing.
+                around = self._context(fs, alone_as_own=True)
+                tested = (fs + mapper.decision_context * around) / (1.0 + mapper.decision_context)
+            ranked = np.sort(tested, axis=1)
             best = ranked[:, -1]
             second = ranked[:, -2] if fs.shape[1] > 1 else np.zeros(len(fs))
             clear = (best >= self.threshold) & (best - second >= mapper.margin * best)
+            clear &= fs.max(axis=1) > 0  # evidence first: no term of its own matches, no side
             side = fs + mapper.context_weight * self._context(fs) if mapper.context_weight else fs
             ids = np.array(self.framework_ids)
             labels = np.where(clear, ids[np.argmax(side, axis=1)], NEUTRAL)
@@ -587,11 +610,14 @@ class EvidenceMap:
 
     def _label_key(self) -> tuple[float, ...]:
         m = self.mapper
-        return (self.threshold, m.margin, m.context_weight, float(m.context_window))
+        return (self.threshold, m.margin, m.decision_context, m.context_weight, float(m.context_window))
 
-    def _context(self, values: np.ndarray[Any, Any]) -> np.ndarray[Any, np.dtype[np.float64]]:
+    def _context(
+        self, values: np.ndarray[Any, Any], alone_as_own: bool = False
+    ) -> np.ndarray[Any, np.dtype[np.float64]]:
         """Per passage, the mean of ``values`` over up to ``context_window`` passages before and after it
-        in the same document (zeros for a passage alone in its document)."""
+        in the same document; for a passage alone in its document (or with a window of 0), zeros, or
+        with ``alone_as_own`` its own values."""
         window = self.mapper.context_window
         _, groups = self.document_groups()
         order = np.concatenate([np.zeros(0, dtype=np.intp), *groups])  # passages grouped by document
@@ -606,7 +632,8 @@ class EvidenceMap:
         neighbours = (hi - lo - 1)[:, None]
         total = running[hi] - running[lo] - grouped
         out = np.zeros(values.shape, dtype=np.float64)
-        out[order] = np.divide(total, neighbours, out=np.zeros_like(total), where=neighbours > 0)
+        fill = grouped if alone_as_own else np.zeros_like(total)
+        out[order] = np.divide(total, neighbours, out=fill.copy(), where=neighbours > 0)
         return out
 
     def document_groups(self) -> tuple[list[str], list[np.ndarray[Any, np.dtype[np.intp]]]]:

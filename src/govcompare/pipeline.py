@@ -36,7 +36,7 @@ class Settings:
 
     top_k: int = 5
     min_score: float | None = None
-    margin: float = 0.3
+    margin: float = 0.35
     segmenter: Segmenter = field(default_factory=Segmenter)
     limits: Limits = field(default_factory=Limits)
     strict: bool = False

@@ -262,6 +262,11 @@ def build_context(
         ("evidence per principle (top-k)", str(params["top_k"])),
         ("attribution margin", f"{mapper['margin']:.2f} of the best score"),
         (
+            "taking a side read with context",
+            f"(own scores + {mapper['decision_context']:.2f} x mean of up to {mapper['context_window']} "
+            f"passages either side) / {1 + mapper['decision_context']:.2f}",
+        ),
+        (
             "side read with context",
             f"own scores + {mapper['context_weight']:.2f} x mean of up to {mapper['context_window']} "
             "passages either side",
